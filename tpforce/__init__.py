@@ -1,0 +1,3 @@
+"""tpforce: pressure feedback for trigger-point therapy."""
+
+__version__ = "0.1.0"

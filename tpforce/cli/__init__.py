@@ -1,0 +1,52 @@
+"""The command line: `tpforce <command>`. Each command lives in a module of its own."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from tpforce import __version__
+
+# name -> module under tpforce.cli; each module has `add_parser(sub)` and `run(args) -> int`.
+COMMANDS = {
+    "demo": "demo",
+}
+
+
+class UserError(Exception):
+    """An error the user can fix: printed as one line, exit code 2, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command's subparser."""
+    parser = argparse.ArgumentParser(
+        prog="tpforce",
+        description="Pressure feedback for trigger-point therapy.",
+    )
+    parser.add_argument("--version", action="version", version=f"tpforce {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        mod = importlib.import_module(f"tpforce.cli.{module}")
+        mod.add_parser(sub, name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `tpforce` script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except UserError as exc:
+        print(f"tpforce {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

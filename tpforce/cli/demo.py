@@ -1,0 +1,76 @@
+"""`tpforce demo`: the live display (or a text readout) on the built-in simulated probe."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from tpforce.cli.wiring import Session, open_session, qt_display_problem
+from tpforce.core.calibration import Calibration
+from tpforce.core.events import Zone
+from tpforce.core.tracker import HoldConfig
+from tpforce.io.sim.probe import SimProbe
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    """Register the command."""
+    p = sub.add_parser(name, help="live display on the built-in simulated probe",
+                       description=__doc__)
+    p.add_argument("--headless", action="store_true", help="print a text readout, no window")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window before exit")
+    p.add_argument("--rate", type=int, default=80, metavar="SPS", help="samples per second")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated time per real second")
+    p.add_argument("--target", type=float, default=30.0, metavar="S", help="hold target")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the simulated probe and show it."""
+    if not args.headless:
+        problem = qt_display_problem()
+        if problem:
+            print(f"tpforce demo: {problem}", file=sys.stderr)
+            return 2
+    with SimProbe(rate_sps=args.rate, speed=args.speed) as probe:
+        cell = probe.cell
+        calibration = Calibration(cell.zero_counts, 1.0 / cell.counts_per_n, serial=probe.serial)
+        session = open_session(probe.port, calibration, HoldConfig(target_s=args.target),
+                               rate_hint_sps=max(args.rate, 80))
+        try:
+            session.source.hello()
+            if args.headless:
+                return _headless(session, args.duration)
+            from tpforce.ui.app import run_window
+
+            return run_window(session, duration_s=args.duration, screenshot=args.screenshot,
+                              title="tpforce demo - simulated probe")
+        finally:
+            session.close()
+
+
+def _headless(session: Session, duration_s: float | None) -> int:
+    """Print about five readings a second until the duration ends or Ctrl-C."""
+    start = time.monotonic()
+    last_count = -1
+    print("    t_s   raw_counts   force_n  zone          hold_s", flush=True)
+    try:
+        while duration_s is None or time.monotonic() - start < duration_s:
+            time.sleep(0.2)
+            for event in session.events.drain():
+                if type(event).__name__ not in ("ZoneChanged", "ButtonChanged"):
+                    print(f"  # {event}", flush=True)
+            data = session.ring.latest(1)
+            state = session.processor.state
+            if len(data) == 0 or session.ring.count == last_count:
+                print("  NO SIGNAL", flush=True)
+                continue
+            last_count = session.ring.count
+            zone = state.zone.name.lower() if state.zone != Zone.UNKNOWN else "unknown"
+            hold = f"{state.in_band_s:6.1f}" if state.hold_active else "     -"
+            print(f"{data['t_s'][0]:7.2f}  {data['raw'][0]:11d}  {data['force_n'][0]:8.2f}  "
+                  f"{zone:12s}  {hold}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    return 0

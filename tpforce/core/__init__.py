@@ -1,0 +1,1 @@
+"""The pure core: wire codec, streaming core and analysis (standard library and numpy only)."""

@@ -1,0 +1,97 @@
+"""The one consumer interface downstream of a source, and a fan-out that survives failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from tpforce.core.events import ConsumerFailed, Event
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Consumer(Protocol):
+    """Anything that takes sample batches and events: display buffer, recorder, analysis."""
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Take a batch of samples (SAMPLE_DTYPE); must not keep a reference it will mutate."""
+
+    def on_event(self, event: Event) -> None:
+        """Take one event."""
+
+    def close(self) -> None:
+        """Flush and release; may be called twice."""
+
+
+class FanOut:
+    """Hands every batch and event to each consumer; one that raises is reported, not fatal."""
+
+    def __init__(self, consumers: Iterable[Consumer] = ()) -> None:
+        self.consumers: list[Consumer] = list(consumers)
+        self.failures = 0
+
+    def add(self, consumer: Consumer) -> None:
+        """Attach one more consumer."""
+        self.consumers.append(consumer)
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Deliver a batch to every consumer."""
+        for consumer in self.consumers:
+            try:
+                consumer.on_batch(batch)
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                t_s = float(batch["t_s"][-1]) if len(batch) else 0.0
+                self._failed(consumer, exc, t_s)
+
+    def on_event(self, event: Event) -> None:
+        """Deliver an event to every consumer."""
+        for consumer in self.consumers:
+            try:
+                consumer.on_event(event)
+            except Exception as exc:  # noqa: BLE001
+                if not isinstance(event, ConsumerFailed):
+                    self._failed(consumer, exc, event.t_s)
+
+    def close(self) -> None:
+        """Close every consumer, reporting those that fail to."""
+        for consumer in self.consumers:
+            try:
+                consumer.close()
+            except Exception as exc:  # noqa: BLE001
+                log.error("consumer %r failed to close: %s", consumer, exc)
+
+    def _failed(self, consumer: Consumer, exc: Exception, t_s: float) -> None:
+        self.failures += 1
+        name = type(consumer).__name__
+        log.error("consumer %s raised %s: %s", name, type(exc).__name__, exc)
+        self.on_event(ConsumerFailed(t_s, name, f"{type(exc).__name__}: {exc}"))
+
+
+class EventQueue:
+    """A consumer that queues events for another thread to drain (the GUI's typed bridge)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Batches go to the ring buffer, not here."""
+
+    def on_event(self, event: Event) -> None:
+        """Queue the event."""
+        self._queue.put(event)
+
+    def drain(self) -> list[Event]:
+        """Every event queued so far, oldest first, without blocking."""
+        out: list[Event] = []
+        while not self._queue.empty():
+            out.append(self._queue.get_nowait())
+        return out
+
+    def close(self) -> None:
+        """Nothing to release."""
