@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
                 return _headless(session, args.duration)
             from tpforce.ui.app import run_window
 
-            return run_window(session, duration_s=args.duration, screenshot=args.screenshot,
+            return run_window(session.processor, session.ring, session.events,
+                              duration_s=args.duration, screenshot=args.screenshot,
                               title="tpforce demo - simulated probe")
         finally:
             session.close()

@@ -1,27 +1,28 @@
-"""Runs the live window for a session: the Qt application, its lifetime and screenshot."""
+"""Runs the live window on a running acquisition: the Qt application, its lifetime and screenshot."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from PyQt5 import QtCore, QtWidgets
 
+from tpforce.core.consumer import EventQueue
+from tpforce.core.processor import Processor
+from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui.window import LiveWindow
-
-if TYPE_CHECKING:
-    from tpforce.cli.wiring import Session
 
 
 def run_window(
-    session: Session,
+    processor: Processor,
+    ring: SampleRing,
+    events: EventQueue,
     duration_s: float | None = None,
     screenshot: str | None = None,
     title: str = "tpforce",
 ) -> int:
     """Show the live window until closed or `duration_s` passes; save a screenshot at the end."""
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = LiveWindow(session.processor, session.ring, session.events, title=title)
+    window = LiveWindow(processor, ring, events, title=title)
     window.show()
     failed: list[str] = []
 

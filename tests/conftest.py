@@ -1,0 +1,38 @@
+"""Shared test setup: offscreen Qt by default and a per-test output folder for artefacts."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """A folder under test-output/ named after the test, for screenshots and logs."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+    path = OUTPUT / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Where TPFORCE_REQUIRE_FIRMWARE is set (CI), a skipped firmware test is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and os.environ.get("TPFORCE_REQUIRE_FIRMWARE")
+        and item.get_closest_marker("firmware") is not None
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"firmware test skipped where it must run: {report.longrepr}"
