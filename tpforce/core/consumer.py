@@ -43,7 +43,7 @@ class FanOut:
         for consumer in self.consumers:
             try:
                 consumer.on_batch(batch)
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
+            except Exception as exc:  # isolation is the point
                 t_s = float(batch["t_s"][-1]) if len(batch) else 0.0
                 self._failed(consumer, exc, t_s)
 
@@ -52,7 +52,7 @@ class FanOut:
         for consumer in self.consumers:
             try:
                 consumer.on_event(event)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if not isinstance(event, ConsumerFailed):
                     self._failed(consumer, exc, event.t_s)
 
@@ -61,7 +61,7 @@ class FanOut:
         for consumer in self.consumers:
             try:
                 consumer.close()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.error("consumer %r failed to close: %s", consumer, exc)
 
     def _failed(self, consumer: Consumer, exc: Exception, t_s: float) -> None:

@@ -7,6 +7,7 @@ the reader.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import logging
@@ -58,8 +59,10 @@ def open_error_message(url: str, exc: BaseException) -> str:
     err = getattr(exc, "errno", None)
     if isinstance(exc, PermissionError) or err in (errno.EACCES, errno.EPERM) or \
             "Permission denied" in text:
-        fix = "add yourself to the 'dialout' group (sudo usermod -aG dialout $USER, then log in again)" \
-            if sys.platform.startswith("linux") else "check that you may use this port"
+        fix = (
+            "add yourself to the 'dialout' group (sudo usermod -aG dialout $USER, then log in "
+            "again)" if sys.platform.startswith("linux") else "check that you may use this port"
+        )
         return f"{url}: permission denied; {fix}"
     if err == errno.EBUSY or "busy" in text.lower() or "Access is denied" in text:
         return f"{url}: the port is busy; close the other program that has it open"
@@ -118,10 +121,8 @@ class SerialSource:
             self._thread.join(timeout=2.0)
         self._thread = None
         if self._serial is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 self._serial.close()
-            except (serial.SerialException, OSError):
-                pass
             self._serial = None
 
     def __enter__(self) -> SerialSource:

@@ -1,4 +1,4 @@
-"""Runs the live window on a running acquisition: the Qt application, its lifetime and screenshot."""
+"""Runs the live window on a running acquisition: the Qt app, its lifetime, screenshot."""
 
 from __future__ import annotations
 
