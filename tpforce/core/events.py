@@ -174,3 +174,44 @@ class OverThreshold(Event):
     force_n: float
     ppt_n: float
     priority: AlarmPriority = AlarmPriority.HIGH
+
+
+@dataclass(frozen=True, slots=True)
+class ToleranceMarked(Event):
+    """The patient signalled pain tolerance (Hou's P2 needs it); peak just before the mark."""
+
+    tolerance_n: float
+    trial: int
+
+
+@dataclass(frozen=True, slots=True)
+class PressureStep(Event):
+    """The threshold was re-marked during a hold: the band moves up to the next barrier."""
+
+    index: int
+    from_ppt_n: float
+    to_ppt_n: float
+
+
+@dataclass(frozen=True, slots=True)
+class TargetChanged(Event):
+    """The in-band time a hold must reach changed (presets 30, 60, 90 s)."""
+
+    target_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PointChanged(Event):
+    """The session moved on to another point."""
+
+    index: int
+    site: str
+    side: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldScored(Event):
+    """The metrics of a hold that just ended (a `tpforce.core.metrics.HoldMetrics`)."""
+
+    index: int
+    metrics: object

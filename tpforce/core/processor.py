@@ -1,6 +1,8 @@
 """The acquisition-side pipeline: calibrate, track, then hand on to consumers.
 
 It runs on the source's thread, so alarms are decided as samples arrive, never in paint code.
+Commands from the GUI thread (tare, mark, start/stop a hold, next point, presets) take the
+same lock as the batches, and their events go out through `out` like every other event.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import numpy as np
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, FanOut
-from tpforce.core.events import Event, SignalLost, Tared
+from tpforce.core.events import Event, PointChanged, SignalLost, Tared
+from tpforce.core.session import Point, Session
 from tpforce.core.tracker import Tracker, TrackerState
 
 
@@ -29,6 +32,7 @@ class Processor:
         self.out = FanOut(consumers or [])
         self._lock = threading.Lock()  # commands from the GUI thread vs batches from IO
         self._last_raw = np.zeros(0, dtype=np.int32)
+        self.session = Session()
 
     @property
     def state(self) -> TrackerState:
@@ -42,8 +46,7 @@ class Processor:
             events = self.tracker.process(batch)
             self._last_raw = np.concatenate((self._last_raw, batch["raw"]))[-64:]
         self.out.on_batch(batch)
-        for event in events:
-            self.out.on_event(event)
+        self._emit(events)
 
     def on_event(self, event: Event) -> None:
         """Pass source events through, letting the tracker react to lost signal first."""
@@ -52,8 +55,7 @@ class Processor:
             with self._lock:
                 events = self.tracker.on_signal_lost(event)
         self.out.on_event(event)
-        for e in events:
-            self.out.on_event(e)
+        self._emit(events)
 
     def tare(self) -> None:
         """Zero at the mean of the most recent raw samples (call with the probe at rest)."""
@@ -68,9 +70,54 @@ class Processor:
         """Mark the threshold now (keyboard or foot switch), as the probe button does."""
         with self._lock:
             events = self.tracker.mark_threshold(self.tracker.state.t_s)
-        for e in events:
-            self.out.on_event(e)
+        self._emit(events)
+
+    def start_hold(self) -> None:
+        """Start a hold by hand now (H key); no-op while one runs."""
+        with self._lock:
+            events = self.tracker.start_hold(self.tracker.state.t_s)
+        self._emit(events)
+
+    def stop_hold(self) -> None:
+        """Stop the running hold now (H key again); no-op without one."""
+        with self._lock:
+            events = self.tracker.stop_hold(self.tracker.state.t_s)
+        self._emit(events)
+
+    def toggle_hold(self) -> None:
+        """Start a hold if none runs, else stop it: what the H key does."""
+        if self.tracker.state.hold_active:
+            self.stop_hold()
+        else:
+            self.start_hold()
+
+    def next_point(self, site: str | None = None, side: str | None = None) -> Point:
+        """Move the session on to the next point (N key); ends a running hold first."""
+        with self._lock:
+            t_s = self.tracker.state.t_s
+            events = self.tracker.stop_hold(t_s)
+            point = self.session.next_point(site, side)
+            events.append(PointChanged(t_s, point.index, point.site,
+                                       point.side.value if point.side else None))
+        self._emit(events)
+        return point
+
+    def set_target_s(self, target_s: float) -> None:
+        """Set the in-band time a hold must reach (presets 30, 60, 90 s)."""
+        with self._lock:
+            events = self.tracker.set_target_s(target_s, self.tracker.state.t_s)
+        self._emit(events)
+
+    def set_band_preset(self, name: str) -> None:
+        """Use a band preset: 'below_threshold', 'hou_p1', 'hou_p2' or 'custom'."""
+        with self._lock:
+            events = self.tracker.set_band_preset(name, self.tracker.state.t_s)
+        self._emit(events)
 
     def close(self) -> None:
         """Close every downstream consumer."""
         self.out.close()
+
+    def _emit(self, events: list[Event]) -> None:
+        for event in events:
+            self.out.on_event(event)

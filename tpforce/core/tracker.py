@@ -6,11 +6,11 @@ Zones are computed vectorised; the hold state machine steps only over runs of on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tpforce.core.band import Band
+from tpforce.core.band import Band, BandPreset, band_for
 from tpforce.core.events import (
     BandChanged,
     ButtonChanged,
@@ -21,6 +21,7 @@ from tpforce.core.events import (
     HoldStarted,
     OverThreshold,
     SignalLost,
+    TargetChanged,
     ThresholdMarked,
     Zone,
     ZoneChanged,
@@ -92,6 +93,7 @@ class Tracker:
         self._trials: list[float] = []
         self._recent_t = np.zeros(0)
         self._recent_f = np.zeros(0)
+        self.preset = BandPreset.BELOW_THRESHOLD
 
     def set_band(self, band: Band | None, t_s: float) -> list[Event]:
         """Use another band from now on."""
@@ -113,6 +115,31 @@ class Tracker:
         events: list[Event] = [ThresholdMarked(t_s, ppt, len(self._trials))]
         events += self.set_band(Band.relative(ppt, cfg.band_lo_frac, cfg.band_hi_frac), t_s)
         return events
+
+    def start_hold(self, t_s: float) -> list[Event]:
+        """Start a hold by hand at `t_s` (no-op if one runs)."""
+        if self._hold_active:
+            return []
+        self._hold_active = True
+        self._hold_index += 1
+        self._in_band_s = 0.0
+        self._completed = False
+        return [HoldStarted(t_s, self._hold_index)]
+
+    def set_target_s(self, target_s: float, t_s: float) -> list[Event]:
+        """Use another in-band target time from now on."""
+        self.config = replace(self.config, target_s=float(target_s))
+        self._publish(self.state.t_s, self.state.force_n)
+        return [TargetChanged(t_s, float(target_s))]
+
+    def set_band_preset(self, name: str, t_s: float) -> list[Event]:
+        """Rebuild the band from the current threshold with another preset."""
+        self.preset = BandPreset.parse(name)
+        if not self._trials:
+            return []
+        ppt = float(np.mean(self._trials))
+        band = band_for(self.preset, ppt, None, self.config.band_lo_frac, self.config.band_hi_frac)
+        return self.set_band(band, t_s) if band is not None else []
 
     def stop_hold(self, t_s: float) -> list[Event]:
         """End a hold in progress at `t_s` (user stop or end of stream)."""
