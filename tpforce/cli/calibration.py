@@ -1,0 +1,43 @@
+"""`tpforce calibration check RECORD.json`: refit a record's points and run the acceptance."""
+
+from __future__ import annotations
+
+import argparse
+
+from tpforce.cli import UserError
+from tpforce.io.calrecords import RecordError, load_record
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    """Register the command."""
+    p = sub.add_parser(name, help="check a calibration record (calibration/README.md)",
+                       description=__doc__)
+    p.add_argument("action", choices=["check"], help="what to do with the record")
+    p.add_argument("record", help="a JSON record, e.g. calibration/records/SIM00001.json")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the refit and the checks; exit 1 if the record fails them."""
+    try:
+        record = load_record(args.record)
+        fit = record.refit()
+    except (RecordError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    cal = record.calibration
+    print(f"probe {cal.serial}: zero {cal.zero_counts:.1f} counts, "
+          f"{cal.n_per_count:.6e} N/count (stored)")
+    print(f"refit from {len(record.points)} points: zero {fit.zero_counts:.1f} counts, "
+          f"{fit.n_per_count:.6e} N/count")
+    print(f"non-linearity {fit.non_linearity_pct_fs:.3f} % FS, hysteresis "
+          f"{fit.hysteresis_pct_fs:.3f} % FS, zero return {fit.zero_return_pct_fs:.3f} % FS")
+    problems = list(fit.problems)
+    rel = abs(fit.n_per_count - cal.n_per_count) / abs(cal.n_per_count)
+    if rel > 0.001:
+        problems.append(f"stored slope differs from the points' fit by {100 * rel:.2f} %")
+    if problems:
+        for p in problems:
+            print(f"FAIL: {p}")
+        return 1
+    print("PASS")
+    return 0
