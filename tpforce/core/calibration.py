@@ -1,29 +1,44 @@
-"""Counts to newtons: a linear calibration with a zero that can be re-taken (tare)."""
+"""Counts to newtons: a linear (or polynomial) calibration with a zero that can be re-taken.
+
+`force_n = (raw - zero_counts) * n_per_count`, or with `poly = (c1, c2, ...)`
+`force_n = c1 d + c2 d^2 + ...` where `d = raw - zero_counts`: no constant term, so a tare
+(new zero) keeps the curve's shape. calibration/README.md describes how the numbers are made.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tpforce.core.samples import SampleFlag
-
-KGF_N = 9.80665
-LBF_N = 4.4482216152605
+from tpforce.core.units import KGF_N, LBF_N  # noqa: F401 - kept importable from here
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """`force_n = (raw - zero_counts) * n_per_count`; saturated samples become NaN."""
+    """Raw counts to force; saturated samples become NaN."""
 
     zero_counts: float = 0.0
     n_per_count: float = 1.0
     tip_area_cm2: float = 1.0
     serial: str = ""
+    poly: tuple[float, ...] = ()  # c1, c2, ...: force in N per count, per count^2, ...
+
+    def force_n(self, raw: np.ndarray) -> np.ndarray:
+        """Force in newtons of raw counts (no flags considered)."""
+        d = np.asarray(raw, dtype=np.float64) - self.zero_counts
+        if not self.poly:
+            return d * self.n_per_count
+        out = np.zeros_like(d)
+        for c in reversed(self.poly):  # Horner, no constant term
+            out = (out + c) * d
+        return out
 
     def apply(self, batch: np.ndarray) -> None:
         """Fill `batch['force_n']` in place from `batch['raw']`."""
-        force = (batch["raw"] - self.zero_counts) * self.n_per_count
+        force = self.force_n(batch["raw"])
         bad = (batch["flags"] & SampleFlag.SATURATED) != 0
         if bad.any():
             force[bad] = np.nan
@@ -32,3 +47,29 @@ class Calibration:
     def tared(self, raw_at_rest: np.ndarray) -> Calibration:
         """The same calibration with its zero at the mean of `raw_at_rest`."""
         return replace(self, zero_counts=float(np.mean(raw_at_rest)))
+
+    @classmethod
+    def fit(cls, counts: Sequence[float], force_n: Sequence[float], degree: int = 1,
+            tip_area_cm2: float = 1.0, serial: str = "") -> Calibration:
+        """Least squares through (counts, force) pairs; the zero is where the fit gives 0 N."""
+        c = np.asarray(counts, dtype=np.float64)
+        f = np.asarray(force_n, dtype=np.float64)
+        if len(c) < degree + 1:
+            raise ValueError(f"a degree-{degree} fit needs at least {degree + 1} points")
+        slope, offset = np.polyfit(c, f, 1)
+        zero = -offset / slope
+        if degree == 1:
+            return cls(float(zero), float(slope), tip_area_cm2, serial)
+        # polynomial in d = counts - zero with no constant term
+        design = np.vstack([(c - zero) ** k for k in range(1, degree + 1)]).T
+        coef, *_ = np.linalg.lstsq(design, f, rcond=None)
+        return cls(float(zero), float(coef[0]), tip_area_cm2, serial,
+                   tuple(float(v) for v in coef))
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Calibration:
+        """From a calibration/records/*.json record (tip area there is in mm^2)."""
+        area_mm2 = float(record.get("tip_area_mm2", 100))  # type: ignore[arg-type]
+        poly = tuple(float(v) for v in record.get("poly", ()))  # type: ignore[union-attr]
+        return cls(float(record["zero_counts"]), float(record["n_per_count"]),  # type: ignore[arg-type]
+                   area_mm2 / 100.0, str(record.get("serial", "")), poly)

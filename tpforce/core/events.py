@@ -123,6 +123,9 @@ class ThresholdMarked(Event):
 
     ppt_n: float
     trial: int
+    ramp_n_per_s: float = float("nan")  # mean ramp rate from contact to the peak
+    ramp_ok: bool | None = None  # within tolerance of the target ramp (None if unknown)
+    phase: str = "before"  # "before" or "after" the point's holds, or "step" during a hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +147,10 @@ class ZoneChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class HoldStarted(Event):
-    """The force entered the band after contact: a hold begins."""
+    """The force entered the band after contact (or the user started one): a hold begins."""
 
     index: int
+    manual: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +219,19 @@ class HoldScored(Event):
 
     index: int
     metrics: object
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected(Event):
+    """The port went away (cable pulled, board gone); the source keeps trying to reconnect."""
+
+    port: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnected(Event):
+    """The source found its device again, on `port`, after `gap_s` seconds of host time."""
+
+    port: str
+    gap_s: float

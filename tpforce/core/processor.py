@@ -13,7 +13,7 @@ import numpy as np
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, FanOut
-from tpforce.core.events import Event, PointChanged, SignalLost, Tared
+from tpforce.core.events import Event, SignalLost, Tared
 from tpforce.core.session import Point, Session
 from tpforce.core.tracker import Tracker, TrackerState
 
@@ -32,7 +32,13 @@ class Processor:
         self.out = FanOut(consumers or [])
         self._lock = threading.Lock()  # commands from the GUI thread vs batches from IO
         self._last_raw = np.zeros(0, dtype=np.int32)
-        self.session = Session()
+        self._closed = False
+        self.tracker.tip_area_cm2 = calibration.tip_area_cm2
+
+    @property
+    def session(self) -> Session:
+        """The session model: points, PPT trials before/after, holds (read on any thread)."""
+        return self.tracker.session
 
     @property
     def state(self) -> TrackerState:
@@ -63,6 +69,7 @@ class Processor:
             if len(self._last_raw) == 0:
                 return
             self.calibration = self.calibration.tared(self._last_raw[-32:])
+            self.tracker.tip_area_cm2 = self.calibration.tip_area_cm2
             t_s = self.tracker.state.t_s
         self.out.on_event(Tared(t_s, self.calibration.zero_counts))
 
@@ -94,13 +101,22 @@ class Processor:
     def next_point(self, site: str | None = None, side: str | None = None) -> Point:
         """Move the session on to the next point (N key); ends a running hold first."""
         with self._lock:
-            t_s = self.tracker.state.t_s
-            events = self.tracker.stop_hold(t_s)
-            point = self.session.next_point(site, side)
-            events.append(PointChanged(t_s, point.index, point.site,
-                                       point.side.value if point.side else None))
+            events = self.tracker.next_point(site, side, self.tracker.state.t_s)
+            point = self.session.current
         self._emit(events)
         return point
+
+    def mark_tolerance(self) -> None:
+        """Mark the patient's pain tolerance now (for Hou's P2 band)."""
+        with self._lock:
+            events = self.tracker.mark_tolerance(self.tracker.state.t_s)
+        self._emit(events)
+
+    def set_band_absolute(self, lo_n: float, hi_n: float) -> None:
+        """Use a custom band in newtons."""
+        with self._lock:
+            events = self.tracker.set_band_absolute(lo_n, hi_n, self.tracker.state.t_s)
+        self._emit(events)
 
     def set_target_s(self, target_s: float) -> None:
         """Set the in-band time a hold must reach (presets 30, 60, 90 s)."""
@@ -115,7 +131,13 @@ class Processor:
         self._emit(events)
 
     def close(self) -> None:
-        """Close every downstream consumer."""
+        """End a running hold (STOPPED, at the last sample), then close every consumer."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            events = self.tracker.finish()
+        self._emit(events)
         self.out.close()
 
     def _emit(self, events: list[Event]) -> None:

@@ -1,0 +1,84 @@
+"""Low-lag smoothing for display and decisions: a causal moving average over a time window.
+
+Why this filter: it is linear, so it runs vectorised over whole batches; it is defined in
+seconds, so one setting suits 10, 80 or 1000 SPS; and its lag is known. For a window of
+`window_s` the samples in (t - window_s, t] are averaged; with N of them evenly spaced by dt
+the group delay is (N - 1) dt / 2, never more than window_s / 2. The default 40 ms window gives
+18.75 ms at 80 SPS (N = 4; -3 dB at 8.9 Hz, null at 20 Hz, tremor at 10 Hz kept at 65 %) and
+19.5 ms at 1 kHz (N = 40; -3 dB near 11 Hz, null at 25 Hz). At 10 SPS the window holds one
+sample: no smoothing, no lag.
+
+The average restarts after a gap (GAP_BEFORE) and after a NaN, so it never mixes samples
+across lost data, and a NaN sample stays NaN (unknown). Sums are a running total carried
+from batch to batch, so any chunking of the same samples gives bit-identical output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tpforce.core.samples import SampleFlag
+
+DEFAULT_WINDOW_S = 0.04
+
+
+def group_delay_s(window_s: float, rate_sps: float) -> float:
+    """Group delay of the moving average for evenly spaced samples at `rate_sps`."""
+    n = max(1, int(np.ceil(window_s * rate_sps - 1e-9)))
+    return (n - 1) / (2.0 * rate_sps)
+
+
+class MovingAverage:
+    """Streaming causal moving average over `window_s` seconds (0 turns it off)."""
+
+    def __init__(self, window_s: float = DEFAULT_WINDOW_S) -> None:
+        self.window_s = float(window_s)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all history, as at the start of a stream."""
+        self._total = 0.0  # running sum of finite samples so far
+        self._count = 0  # samples seen so far (global index of the next one)
+        self._seg_start = 0  # global index where the current segment began
+        self._prev_nan = False
+        self._tail_t = np.zeros(0)
+        self._tail_before = np.zeros(0)  # running sum before each tail sample
+
+    def process(self, t_s: np.ndarray, x: np.ndarray, flags: np.ndarray | None = None
+                ) -> np.ndarray:
+        """Filtered values of `x` at times `t_s` (flags: SampleFlag bits, for gaps)."""
+        n = len(x)
+        if n == 0 or self.window_s <= 0:
+            return np.array(x, dtype=np.float64, copy=True)
+        x = np.asarray(x, dtype=np.float64)
+        bad = ~np.isfinite(x)
+        boundary = bad.copy()
+        boundary[1:] |= bad[:-1]
+        boundary[0] |= self._prev_nan
+        if flags is not None:
+            boundary |= (flags & (SampleFlag.GAP_BEFORE | SampleFlag.RESET_BEFORE)) != 0
+        m = len(self._tail_t)
+        g0 = self._count - m  # global index of the first extended sample
+        acc = np.empty(n + 1)
+        acc[0] = self._total
+        acc[1:] = np.where(bad, 0.0, x)
+        np.cumsum(acc, out=acc)  # sequential: chunking never changes the sums
+        ext_t = np.concatenate((self._tail_t, t_s))
+        ext_before = np.concatenate((self._tail_before, acc[:-1]))
+        e = np.arange(m, m + n)
+        seg = np.where(boundary, e, self._seg_start - g0)
+        np.maximum.accumulate(seg, out=seg)
+        start = np.searchsorted(ext_t, t_s - self.window_s, side="right")
+        np.clip(start, seg, e, out=start)
+        y = (acc[1:] - ext_before[start]) / (e - start + 1)
+        y[bad] = np.nan
+        # carry state
+        self._total = float(acc[-1])
+        self._count += n
+        self._seg_start = int(seg[-1]) + g0
+        self._prev_nan = bool(bad[-1])
+        keep = int(np.searchsorted(ext_t, ext_t[-1] - self.window_s, side="right"))
+        keep = min(keep, m + n - 1)
+        self._tail_t = ext_t[keep:]
+        self._tail_before = ext_before[keep:]
+        return y

@@ -1,0 +1,311 @@
+"""The hold state machine: when a hold starts, completes and ends, stepping over zone runs.
+
+Rules (docs/analysis.md has them in full):
+- each sample's zone holds until the next sample; a GAP_BEFORE flag, a NaN force or a
+  SignalLost makes the interval before the next sample UNKNOWN, never in band;
+- a hold starts on an entry into the band (a sample in band after one that was not, or after
+  unknown data); after a hold has ended, the next entry starts a new one;
+- an out-of-band stretch (above, below or unknown) longer than `grace_s` ends the hold at
+  the moment it began: LEFT_BAND, or SIGNAL_LOST when the stretch began with unknown data.
+  That is decided only when a sample beyond the grace arrives, so the HoldEnded event comes
+  late but carries the earlier time;
+- a sample below contact ends the hold at once (RELEASED); HoldCompleted fires at the instant
+  in-band time reaches the target and the hold runs on.
+The machine only acts at samples where the zone changes (or data was lost): the work is per
+zone run, not per sample, and any chunking of the samples gives the same events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tpforce.core.events import (
+    Event,
+    HoldCompleted,
+    HoldEnd,
+    HoldEnded,
+    HoldScored,
+    HoldStarted,
+    OverThreshold,
+    ZoneChanged,
+)
+from tpforce.core.events import Zone as Z
+from tpforce.core.metrics import HoldMetrics, force_stats
+
+ABOVE_ZONES = (Z.ABOVE, Z.OVER)
+BELOW_ZONES = (Z.BELOW, Z.NO_CONTACT)
+
+
+class _Tally:
+    """Time per zone and excursion counts, for a hold or for a pending out-of-band stretch."""
+
+    __slots__ = ("above", "below", "over", "times")
+
+    def __init__(self) -> None:
+        self.times = [0.0] * 6
+        self.above = self.below = self.over = 0
+
+    def add(self, other: _Tally) -> None:
+        for i, v in enumerate(other.times):
+            if v:
+                self.times[i] += v
+        self.above += other.above
+        self.below += other.below
+        self.over += other.over
+
+    def enter(self, zone: Z, previous: Z) -> None:
+        """Count an excursion when the stretch moves into a new kind of zone."""
+        if zone in ABOVE_ZONES and previous not in ABOVE_ZONES:
+            self.above += 1
+        elif zone in BELOW_ZONES and previous not in BELOW_ZONES:
+            self.below += 1
+        if zone == Z.OVER:
+            self.over += 1
+
+
+class HoldMachine:
+    """Turns (time, force, zone) runs into hold events and per-hold metrics."""
+
+    def __init__(self, grace_s: float = 1.0, target_s: float = 30.0) -> None:
+        self.grace_s = grace_s
+        self.target_s = target_s
+        self.index = 0
+        self.active = False
+        self.manual = False
+        self.completed = False
+        self.completed_at: float | None = None
+        self.start_t = math.nan
+        self.last_in_band_s = 0.0
+        self.pressure_steps = 0
+        self.last_t: float | None = None
+        self.last_zone = Z.UNKNOWN  # zone of the last sample (UNKNOWN after lost data)
+        self._last_f = math.nan
+        self._last_dev = math.nan
+        self.run_zone = Z.UNKNOWN  # zone of the interval running since run_start
+        self.run_start = 0.0
+        self.out_since: float | None = None
+        self._out_unknown = False
+        self._contact_t: float | None = None
+        self._contact_to_band: float | None = None
+        self._pending_gap = False
+        self._tally = _Tally()
+        self._stretch = _Tally()
+        self._buf: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._seg: tuple[np.ndarray, np.ndarray, float] | None = None
+        self._buf_from: int | None = None
+
+    # -- live figures --------------------------------------------------------------------
+
+    def in_band_s(self, t_s: float) -> float:
+        """In-band time of the running hold up to `t_s` (or of the last hold)."""
+        if not self.active:
+            return self.last_in_band_s
+        extra = t_s - self.run_start if self.run_zone == Z.IN_BAND else 0.0
+        return self._tally.times[Z.IN_BAND] + max(extra, 0.0)
+
+    def out_of_band_s(self, t_s: float) -> float:
+        """How long the running hold has been out of band (0 when in band)."""
+        return t_s - self.out_since if self.active and self.out_since is not None else 0.0
+
+    # -- stepping ------------------------------------------------------------------------
+
+    def process(self, t: np.ndarray, f: np.ndarray, z: np.ndarray, gap: np.ndarray,
+                centre_n: float, over_n: float) -> list[Event]:
+        """Step over one stretch of samples under one band; returns events in decision order."""
+        n = len(t)
+        events: list[Event] = []
+        if n == 0:
+            return events
+        self._seg = (t, f, centre_n)
+        self._buf_from = 0 if self.active else None
+        prev = np.empty(n, dtype=z.dtype)
+        prev[0] = self.last_zone
+        prev[1:] = z[:-1]
+        lost = gap.copy()
+        lost[0] = (lost[0] or self._pending_gap) and self.last_t is not None
+        self._pending_gap = False
+        for k in np.flatnonzero((z != prev) | lost).tolist():
+            tk = float(t[k])
+            zp = Z(int(prev[k]))
+            if lost[k]:
+                tp = float(t[k - 1]) if k else float(self.last_t)  # type: ignore[arg-type]
+                events += self._advance(tp, k)
+                if zp != Z.UNKNOWN:
+                    events.append(ZoneChanged(tp, Z.UNKNOWN, zp))
+                    zp = Z.UNKNOWN
+                self._switch_run(Z.UNKNOWN, tp)
+            events += self._advance(tk, k)
+            zk = Z(int(z[k]))
+            if zk != zp:
+                events += self._on_sample(k, zk, zp, tk, float(f[k]), over_n)
+        events += self._advance(float(t[-1]), n)
+        if self.active and self._buf_from is not None:
+            self._keep(self._buf_from, n)
+        self._seg, self._buf_from = None, None
+        self.last_t = float(t[-1])
+        self.last_zone = Z(int(z[-1]))
+        self._last_f = float(f[-1])
+        self._last_dev = self._last_f - centre_n
+        return events
+
+    def start(self, t_s: float, manual: bool = True) -> list[Event]:
+        """Start a hold by hand at `t_s` (the last sample's time); no-op while one runs.
+
+        A manual hold ignores the grace rule and release: only stop() or lost signal end it.
+        """
+        if self.active or self.last_t is None:
+            return []
+        self._begin(t_s, None, manual)
+        if self.last_t >= t_s:
+            self._buf.append((np.array([self.last_t]), np.array([self._last_f]),
+                              np.array([self._last_dev])))
+        return [HoldStarted(t_s, self.index, manual)]
+
+    def stop(self, t_s: float, reason: HoldEnd = HoldEnd.STOPPED) -> list[Event]:
+        """End the running hold at `t_s` (user stop, end of stream, lost signal)."""
+        if not self.active:
+            return []
+        return self._end(max(t_s, self.start_t), reason, keep=True, upto=None)
+
+    def signal_lost(self, t_s: float) -> list[Event]:
+        """The source lost the signal after the sample at `t_s`: end the hold, zone unknown."""
+        events = self.stop(t_s, HoldEnd.SIGNAL_LOST)
+        if self.last_zone != Z.UNKNOWN:
+            events.append(ZoneChanged(t_s, Z.UNKNOWN, self.last_zone))
+        self._switch_run(Z.UNKNOWN, t_s)
+        self.last_zone = Z.UNKNOWN
+        self._pending_gap = True
+        return events
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _advance(self, t_s: float, upto: int) -> list[Event]:
+        """Let time pass in the current run up to `t_s`: completion and grace checks."""
+        if not self.active:
+            return []
+        if self.run_zone == Z.IN_BAND:
+            if not self.completed:
+                at = self.run_start + (self.target_s - self._tally.times[Z.IN_BAND])
+                if t_s >= at:
+                    self.completed, self.completed_at = True, at
+                    return [HoldCompleted(at, self.index, self.target_s)]
+        elif (not self.manual and self.out_since is not None
+              and t_s - self.out_since > self.grace_s):
+            reason = HoldEnd.SIGNAL_LOST if self._out_unknown else HoldEnd.LEFT_BAND
+            return self._end(self.out_since, reason, keep=False, upto=upto)
+        return []
+
+    def _on_sample(self, k: int, zone: Z, previous: Z, t_s: float, force_n: float,
+                   over_n: float) -> list[Event]:
+        """A sample whose zone differs from the one before."""
+        events: list[Event] = [ZoneChanged(t_s, zone, previous)]
+        if zone == Z.OVER:
+            events.append(OverThreshold(t_s, force_n, over_n))
+        if zone == Z.NO_CONTACT:
+            self._contact_t = None
+            if self.active and not self.manual:
+                events += self._end(t_s, HoldEnd.RELEASED, keep=True, upto=k)
+        elif zone != Z.UNKNOWN and (previous == Z.NO_CONTACT or self._contact_t is None):
+            self._contact_t = t_s
+        self._switch_run(zone, t_s)
+        if zone == Z.IN_BAND and not self.active:
+            self._begin(t_s, k, manual=False)
+            events.append(HoldStarted(t_s, self.index))
+        return events
+
+    def _switch_run(self, zone: Z, t_s: float) -> None:
+        """Close the running zone interval at `t_s` and open one of `zone`."""
+        if zone == self.run_zone:
+            return
+        if self.active:
+            dur = t_s - self.run_start
+            if self.run_zone == Z.IN_BAND:
+                self._tally.times[Z.IN_BAND] += dur
+            else:
+                self._stretch.times[self.run_zone] += dur
+            if zone == Z.IN_BAND:
+                if self.out_since is not None:
+                    self._tally.add(self._stretch)
+                    self._stretch = _Tally()
+                    self.out_since = None
+            else:
+                if self.out_since is None:
+                    self.out_since, self._out_unknown = t_s, zone == Z.UNKNOWN
+                self._stretch.enter(zone, self.run_zone)
+        self.run_zone, self.run_start = zone, t_s
+
+    def _begin(self, t_s: float, k: int | None, manual: bool) -> None:
+        self.active, self.manual = True, manual
+        self.index += 1
+        self.start_t = t_s
+        self.completed, self.completed_at = False, None
+        self.pressure_steps = 0
+        self._tally, self._stretch = _Tally(), _Tally()
+        self._buf = []
+        self._buf_from = k
+        self.run_start = t_s
+        self.out_since = None
+        if self.run_zone != Z.IN_BAND:
+            self.out_since, self._out_unknown = t_s, self.run_zone == Z.UNKNOWN
+            self._stretch.enter(self.run_zone, Z.IN_BAND)
+        contact = self._contact_t
+        self._contact_to_band = None if manual or contact is None else t_s - contact
+
+    def _keep(self, i0: int, i1: int) -> None:
+        """Keep the samples [i0, i1) of the current stretch of samples for the hold's stats."""
+        if self._seg is None or i1 <= i0:
+            return
+        t, f, centre = self._seg
+        fs = f[i0:i1]
+        self._buf.append((t[i0:i1], fs, fs - centre))
+
+    def _end(self, t_end: float, reason: HoldEnd, keep: bool, upto: int | None) -> list[Event]:
+        """Close the hold at `t_end`; `keep` counts the pending stretch, else it is dropped."""
+        if keep:
+            dur = t_end - self.run_start
+            if dur > 0:
+                if self.run_zone == Z.IN_BAND:
+                    self._tally.times[Z.IN_BAND] += dur
+                else:
+                    self._stretch.times[self.run_zone] += dur
+            self._tally.add(self._stretch)
+            self.run_start = max(self.run_start, t_end)
+        self._stretch = _Tally()
+        if upto is not None and self._buf_from is not None:
+            self._keep(self._buf_from, upto)
+        self._buf_from = None
+        metrics = self._metrics(t_end, reason)
+        self.active, self.out_since = False, None
+        self.last_in_band_s = metrics.in_band_s
+        return [HoldEnded(t_end, self.index, reason, metrics.in_band_s, self.completed),
+                HoldScored(t_end, self.index, metrics)]
+
+    def _metrics(self, t_end: float, reason: HoldEnd) -> HoldMetrics:
+        if self._buf:
+            t = np.concatenate([b[0] for b in self._buf])
+            f = np.concatenate([b[1] for b in self._buf])
+            d = np.concatenate([b[2] for b in self._buf])
+            cut = int(np.searchsorted(t, t_end, side="left"))
+            t, f, d = t[:cut], f[:cut], d[:cut]
+        else:
+            t = f = d = np.zeros(0)
+        self._buf = []
+        stats = force_stats(t, f, d)
+        times = self._tally.times
+        duration = t_end - self.start_t
+        in_band = times[Z.IN_BAND]
+        return HoldMetrics(
+            index=self.index, start_s=self.start_t, end_s=t_end, ended_by=reason,
+            manual=self.manual, completed=self.completed, completed_at_s=self.completed_at,
+            target_s=self.target_s, in_band_s=in_band,
+            in_band_pct=100.0 * in_band / duration if duration > 0 else 0.0,
+            contact_to_band_s=self._contact_to_band,
+            above_count=self._tally.above, above_s=times[Z.ABOVE] + times[Z.OVER],
+            below_count=self._tally.below, below_s=times[Z.BELOW] + times[Z.NO_CONTACT],
+            over_count=self._tally.over, over_s=times[Z.OVER], unknown_s=times[Z.UNKNOWN],
+            pressure_steps=self.pressure_steps, samples=stats.samples, mean_n=stats.mean_n,
+            sd_n=stats.sd_n, cv=stats.cv, rmse_n=stats.rmse_n, max_n=stats.max_n,
+            drift_n_per_s=stats.drift_n_per_s,
+        )
