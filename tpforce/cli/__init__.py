@@ -12,6 +12,7 @@ from tpforce import __version__
 # name -> module under tpforce.cli; each module has `add_parser(sub)` and `run(args) -> int`.
 COMMANDS = {
     "demo": "demo",
+    "analyze": "analyze",
     "calibration": "calibration",
 }
 

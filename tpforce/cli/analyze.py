@@ -1,0 +1,66 @@
+"""`tpforce analyze`: score a force trace (CSV of t_s,force_n) for holds in a band."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from tpforce.cli import UserError
+from tpforce.core.analysis import TraceError, analyze, parse_band, read_trace_csv
+from tpforce.core.tracker import HoldConfig
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    """Register the command."""
+    p = sub.add_parser(name, help="score a force trace (t_s,force_n CSV) for holds in a band",
+                       description=__doc__)
+    p.add_argument("file", metavar="FILE.csv", help="CSV with columns t_s,force_n")
+    p.add_argument("--threshold", type=float, required=True, metavar="N",
+                   help="the patient's pressure pain threshold in newtons")
+    p.add_argument("--band", metavar="LO:HI",
+                   help="band in N (e.g. 15:18) or in %% of the threshold (75%%:90%%); "
+                        "default 75%%:90%%")
+    p.add_argument("--target", type=float, default=30.0, metavar="S",
+                   help="in-band time a hold must reach (default 30)")
+    p.add_argument("--grace", type=float, default=1.0, metavar="S",
+                   help="time out of band before a hold ends (default 1.0)")
+    p.add_argument("--contact", type=float, default=2.0, metavar="N",
+                   help="force that counts as contact (default 2)")
+    p.add_argument("--filter", type=float, default=0.04, metavar="S",
+                   help="moving-average window for decisions, 0 = none (default 0.04)")
+    p.add_argument("--json", action="store_true", help="print the JSON document")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, score and print."""
+    if not (math.isfinite(args.threshold) and args.threshold > 0):
+        raise UserError("--threshold must be a positive number of newtons")
+    for opt in ("target", "grace", "contact", "filter"):
+        value = getattr(args, opt)
+        if not (math.isfinite(value) and value >= 0):
+            raise UserError(f"--{opt} must be a number >= 0")
+    try:
+        band = parse_band(args.band, args.threshold)
+        t_s, force_n = read_trace_csv(args.file)
+    except (TraceError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    config = HoldConfig(contact_n=args.contact, grace_s=args.grace, target_s=args.target,
+                        filter_window_s=args.filter)
+    result = analyze(t_s, force_n, band, config)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        return 0
+    print(f"{args.file}: {result.samples} samples, {result.duration_s:.1f} s; "
+          f"band {band.lo_n:.2f}-{band.hi_n:.2f} N, threshold {band.ppt_n:.2f} N; "
+          f"{result.over_threshold_count} over-threshold crossing(s)")
+    if not result.holds:
+        print("no holds (the force never entered the band after contact)")
+    for h in result.holds:
+        done = f"completed at {h.completed_at_s:.2f} s" if h.completed else "not completed"
+        print(f"hold {h.index}: {h.start_s:.2f}-{h.end_s:.2f} s, in band {h.in_band_s:.1f} s "
+              f"({h.in_band_pct:.0f} %), {done}, ended by {h.ended_by.value}; "
+              f"mean {h.mean_n:.2f} N, CV {100 * h.cv:.1f} %, {h.excursions} excursion(s), "
+              f"{h.over_count} over threshold")
+    return 0

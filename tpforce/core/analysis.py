@@ -1,0 +1,137 @@
+"""Offline analysis: score any force trace (time, force) with the live core's exact rules.
+
+The trace goes through the same Tracker as live data, in one batch, so a file gives what
+the live display would have shown. `read_trace_csv` reads the plain `t_s,force_n` format
+other tools can write, and reports bad input by line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tpforce.core.band import Band
+from tpforce.core.events import Event, OverThreshold
+from tpforce.core.metrics import HoldMetrics
+from tpforce.core.samples import batch_from_force
+from tpforce.core.tracker import HoldConfig, Tracker
+
+
+class TraceError(ValueError):
+    """The trace cannot be read; the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """The holds found in a trace, and the events that found them."""
+
+    band: Band
+    config: HoldConfig
+    samples: int
+    duration_s: float
+    holds: tuple[HoldMetrics, ...]
+    events: tuple[Event, ...]
+
+    @property
+    def over_threshold_count(self) -> int:
+        """Crossings above the threshold over the whole trace."""
+        return sum(isinstance(e, OverThreshold) for e in self.events)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON document of `tpforce analyze --json` (docs/analysis.md)."""
+        b, c = self.band, self.config
+        return {
+            "threshold_n": b.ppt_n,
+            "band_n": [b.lo_n, b.hi_n],
+            "target_s": c.target_s,
+            "grace_s": c.grace_s,
+            "contact_n": c.contact_n,
+            "filter_window_s": c.filter_window_s,
+            "samples": self.samples,
+            "duration_s": self.duration_s,
+            "over_threshold_count": self.over_threshold_count,
+            "holds": [h.to_dict() for h in self.holds],
+        }
+
+
+def analyze(t_s: np.ndarray, force_n: np.ndarray, band: Band,
+            config: HoldConfig | None = None) -> AnalysisResult:
+    """Score a trace: every hold with its metrics; a hold still running at the end is STOPPED."""
+    cfg = config or HoldConfig()
+    tracker = Tracker(cfg, band)
+    batch = batch_from_force(t_s, force_n)
+    events = tracker.process(batch) + tracker.finish()
+    duration = float(t_s[-1] - t_s[0]) if len(t_s) else 0.0
+    return AnalysisResult(band, cfg, len(batch), duration, tuple(tracker.holds), tuple(events))
+
+
+def parse_band(text: str | None, threshold_n: float, lo_frac: float = 0.75,
+               hi_frac: float = 0.90) -> Band:
+    """`LO:HI` in newtons, or `LO%:HI%` of the threshold; default 75-90 % of it."""
+    if text is None:
+        return Band.relative(threshold_n, lo_frac, hi_frac)
+    try:
+        lo_text, hi_text = text.split(":")
+        pct = lo_text.strip().endswith("%") or hi_text.strip().endswith("%")
+        lo = float(lo_text.strip().rstrip("%"))
+        hi = float(hi_text.strip().rstrip("%"))
+    except ValueError:
+        raise ValueError(f"band must be LO:HI in N or LO%:HI% of the threshold, not {text!r}"
+                         ) from None
+    if pct:
+        lo, hi = threshold_n * lo / 100.0, threshold_n * hi / 100.0
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"band low must not exceed band high: {text!r}")
+    return Band(lo, hi, threshold_n)
+
+
+def read_trace_csv(source: str | Path | io.TextIOBase) -> tuple[np.ndarray, np.ndarray]:
+    """Times and forces from a `t_s,force_n` CSV (header optional, blank lines skipped).
+
+    Empty force cells and 'nan' are unknown samples. Raises TraceError naming the line.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise TraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise TraceError(f"{path}: not a text file") from None
+        name = str(path)
+    else:
+        text, name = source.read(), "<input>"
+    times: list[float] = []
+    forces: list[float] = []
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise TraceError(f"{name}, line {lineno}: expected two columns t_s,force_n")
+        try:
+            t = float(row[0])
+            f = float(row[1]) if row[1].strip() else math.nan
+        except ValueError:
+            if not times and (lineno == 1 or _is_header(row)):
+                continue  # a header
+            raise TraceError(f"{name}, line {lineno}: not a number: {','.join(row)[:60]!r}"
+                             ) from None
+        if not math.isfinite(t):
+            raise TraceError(f"{name}, line {lineno}: time is not a finite number")
+        if times and t <= times[-1]:
+            raise TraceError(f"{name}, line {lineno}: time {t:g} s does not increase "
+                             f"(previous {times[-1]:g} s)")
+        times.append(t)
+        forces.append(f)
+    if not times:
+        raise TraceError(f"{name}: no samples (expected lines of t_s,force_n)")
+    return np.array(times), np.array(forces)
+
+
+def _is_header(row: list[str]) -> bool:
+    return any(cell.strip().lower().startswith("t") for cell in row[:1])
