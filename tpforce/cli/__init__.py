@@ -13,6 +13,7 @@ from tpforce import __version__
 COMMANDS = {
     "demo": "demo",
     "analyze": "analyze",
+    "live": "live",
     "calibration": "calibration",
 }
 

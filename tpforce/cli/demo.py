@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from tpforce.cli.live import add_window_args, launch_window
 from tpforce.cli.wiring import Session, open_session, qt_display_problem
 from tpforce.core.calibration import Calibration
 from tpforce.core.events import Zone
@@ -18,11 +19,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="live display on the built-in simulated probe",
                        description=__doc__)
     p.add_argument("--headless", action="store_true", help="print a text readout, no window")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window before exit")
     p.add_argument("--rate", type=int, default=80, metavar="SPS", help="samples per second")
     p.add_argument("--speed", type=float, default=1.0, help="simulated time per real second")
-    p.add_argument("--target", type=float, default=30.0, metavar="S", help="hold target")
+    add_window_args(p)
     p.set_defaults(run=run)
 
 
@@ -36,17 +35,14 @@ def run(args: argparse.Namespace) -> int:
     with SimProbe(rate_sps=args.rate, speed=args.speed) as probe:
         cell = probe.cell
         calibration = Calibration(cell.zero_counts, 1.0 / cell.counts_per_n, serial=probe.serial)
-        session = open_session(probe.port, calibration, HoldConfig(target_s=args.target),
+        session = open_session(probe.port, calibration, HoldConfig(target_s=args.target or 30.0),
                                rate_hint_sps=max(args.rate, 80))
         try:
             session.source.hello()
             if args.headless:
                 return _headless(session, args.duration)
-            from tpforce.ui.app import run_window
-
-            return run_window(session.processor, session.ring, session.events,
-                              duration_s=args.duration, screenshot=args.screenshot,
-                              title="tpforce demo - simulated probe")
+            return launch_window(session, args, "tpforce demo - simulated probe",
+                                 f"simulated probe {probe.serial}", max(args.rate, 80))
         finally:
             session.close()
 

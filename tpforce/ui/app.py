@@ -1,39 +1,64 @@
-"""Runs the live window on a running acquisition: the Qt app, its lifetime, screenshot."""
+"""Runs the live window on a running acquisition: the Qt application, its lifetime, screenshot."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from PyQt5 import QtCore, QtWidgets
 
 from tpforce.core.consumer import EventQueue
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
+from tpforce.ui import settings as settings_io
+from tpforce.ui.status import LiveLink
 from tpforce.ui.window import LiveWindow
+
+
+@dataclass
+class WindowOptions:
+    """How the commands want the window: lifetime, screenshot, settings overrides."""
+
+    title: str = "tpforce"
+    duration_s: float | None = None
+    screenshot: str | None = None
+    settings_path: Path | None = None  # an INI file instead of the user's settings
+    overrides: dict[str, object] = field(default_factory=dict)  # e.g. target_s from --target
+    full_screen: bool = False
+    max_rate_sps: float = 1000.0
 
 
 def run_window(
     processor: Processor,
     ring: SampleRing,
     events: EventQueue,
-    duration_s: float | None = None,
-    screenshot: str | None = None,
-    title: str = "tpforce",
+    options: WindowOptions | None = None,
+    link: LiveLink | None = None,
 ) -> int:
-    """Show the live window until closed or `duration_s` passes; save a screenshot at the end."""
+    """Show the live window until closed or the duration passes; save a screenshot at the end."""
+    opts = options or WindowOptions()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = LiveWindow(processor, ring, events, title=title)
-    window.show()
+    app.setOrganizationName(settings_io.ORGANISATION)
+    app.setApplicationName(settings_io.APPLICATION)
+    store = settings_io.open_store(opts.settings_path)
+    settings = settings_io.load(store).with_(**opts.overrides)
+    window = LiveWindow(processor, ring, events, settings=settings, store=store, link=link,
+                        title=opts.title, max_rate_sps=opts.max_rate_sps)
+    if opts.full_screen:
+        window.showFullScreen()
+    else:
+        window.show()
     failed: list[str] = []
 
     def finish() -> None:
-        if screenshot and not window.screenshot(screenshot):
-            failed.append(screenshot)
+        if opts.screenshot and not window.screenshot(opts.screenshot):
+            failed.append(opts.screenshot)
         window.close()
         app.quit()
 
-    if duration_s is not None:
-        QtCore.QTimer.singleShot(int(duration_s * 1000), finish)
+    if opts.duration_s is not None:
+        QtCore.QTimer.singleShot(int(opts.duration_s * 1000), finish)
     app.exec_()
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)

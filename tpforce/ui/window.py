@@ -1,184 +1,220 @@
-"""The live window: a big force number, the hold timer, the zone colour and a scrolling trace.
+"""The live window: a huge force number on the zone colour, the hold ring, the trace, points.
 
-It pulls: a 60 Hz timer reads the ring buffer and the tracker's snapshot. The IO thread never
-emits a Qt signal per sample, and no alarm is decided here.
+It pulls: a 60 Hz timer reads the ring buffer, the tracker's snapshot and the event queue.
+The IO thread never emits a Qt signal per sample; alarms are decided in the core and reach
+the sound through `tpforce.ui.alarms` without waiting for this timer.
 """
 
 from __future__ import annotations
 
 import time
 
-import pyqtgraph as pg
-from PyQt5 import QtCore, QtGui, QtWidgets
+from PyQt5 import QtCore, QtWidgets
 
 from tpforce.core.consumer import EventQueue
-from tpforce.core.events import Event, SignalLost, SignalRestored, Zone
+from tpforce.core.events import (
+    Event,
+    HoldCompleted,
+    HoldEnded,
+    HoldStarted,
+    PointChanged,
+    Tared,
+    ThresholdMarked,
+    Zone,
+)
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
+from tpforce.ui import settings as settings_io
+from tpforce.ui.actions import key_actions, settings_menu
+from tpforce.ui.alarms import AlarmRelay, SoundDirector
+from tpforce.ui.points import PointPanel
+from tpforce.ui.readout import ForceReadout, HoldRing
+from tpforce.ui.settings import LiveSettings
+from tpforce.ui.sound import SoundPlayer
+from tpforce.ui.status import LiveLink, StatusInfo
+from tpforce.ui.trace import TracePlot
 
-ZONE_COLOURS = {
-    Zone.UNKNOWN: "#5a5a5a",
-    Zone.NO_CONTACT: "#37474f",
-    Zone.BELOW: "#1565c0",
-    Zone.IN_BAND: "#2e7d32",
-    Zone.ABOVE: "#ef8f00",
-    Zone.OVER: "#c62828",
-}
-ZONE_NAMES = {
-    Zone.UNKNOWN: "NO SIGNAL",
-    Zone.NO_CONTACT: "no contact",
-    Zone.BELOW: "below band",
-    Zone.IN_BAND: "in band",
-    Zone.ABOVE: "above band",
-    Zone.OVER: "OVER THRESHOLD",
-}
-STALE_S = 0.25
+STALE_S = 0.2  # no new sample for this long: NO SIGNAL (shown within 250 ms with the frame)
+FRAME_MS = 16  # about 60 Hz
 
 
 class LiveWindow(QtWidgets.QMainWindow):
-    """Shows force, band, zone and hold timer from a processor and a ring buffer."""
+    """What the therapist sees and hears while a hand is on the patient."""
 
     def __init__(
         self,
         processor: Processor,
         ring: SampleRing,
         events: EventQueue,
-        window_s: float = 30.0,
+        settings: LiveSettings | None = None,
+        store: QtCore.QSettings | None = None,
+        link: LiveLink | None = None,
+        player: SoundPlayer | None = None,
         title: str = "tpforce",
+        max_rate_sps: float = 1000.0,
     ) -> None:
         super().__init__()
-        self.processor = processor
-        self.ring = ring
-        self.events = events
-        self.window_s = window_s
+        self.processor, self.ring, self.events = processor, ring, events
+        self.store = store
+        self.settings = settings or (settings_io.load(store) if store else LiveSettings())
+        self.link = link or LiveLink()
+        self.player = player or SoundPlayer(parent=self)
+        self.director = SoundDirector(self.player, parent=self)
+        self.relay = AlarmRelay()
+        self.relay.alarm.connect(self.director.on_event)
+        processor.out.add(self.relay)
         self.stale = True
+        self.seen_events: list[Event] = []
         self._last_count = -1
-        self._last_new_sample = time.monotonic()
+        self._last_new_s = time.monotonic()
         self.setWindowTitle(title)
-        self.resize(1100, 600)
-        self._build()
+        self.resize(1280, 760)
+        self.readout = ForceReadout()
+        self.ring_widget = HoldRing()
+        self.trace = TracePlot(self.settings.window_s, max_rate_sps)
+        self.points = PointPanel()
+        self._layout()
+        self.status = StatusInfo(self.statusBar(), self.link)
+        self.actions_ = key_actions(self, {
+            "mark": processor.mark_threshold, "tare": processor.tare,
+            "hold": processor.toggle_hold, "next": self.next_point,
+            "record": self.toggle_recording, "fullscreen": self.toggle_fullscreen,
+            "mute": self.toggle_mute, "unit": self.next_unit,
+        })
+        self.menus = settings_menu(self, self.settings, self.apply)
+        self.apply(**{})  # push the settings into the core, the sound and the widgets
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
         self.timer.timeout.connect(self.refresh)
-        self.timer.start(16)
+        self.timer.start(FRAME_MS)
 
-    def _build(self) -> None:
+    def _layout(self) -> None:
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.readout, stretch=3)
+        top.addWidget(self.ring_widget, stretch=2)
+        left = QtWidgets.QVBoxLayout()
+        left.addLayout(top, stretch=3)
+        left.addWidget(self.trace, stretch=2)
         central = QtWidgets.QWidget()
-        layout = QtWidgets.QHBoxLayout(central)
-        pg.setConfigOptions(antialias=False, background="w", foreground="k")
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "force", units="N")
-        self.plot.setLabel("bottom", "time", units="s")
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setClipToView(True)
-        self.band_item = pg.LinearRegionItem(
-            values=(0, 0), orientation="horizontal", movable=False,
-            brush=pg.mkBrush(46, 125, 50, 60), pen=pg.mkPen(46, 125, 50, 120),
-        )
-        self.band_item.setVisible(False)
-        self.plot.addItem(self.band_item)
-        self.ppt_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#c62828", width=2,
-                                                              style=QtCore.Qt.DashLine))
-        self.ppt_line.setVisible(False)
-        self.plot.addItem(self.ppt_line)
-        self.curve = self.plot.plot(pen=pg.mkPen("#1a1a1a", width=1))
-        layout.addWidget(self.plot, stretch=3)
-
-        side = QtWidgets.QVBoxLayout()
-        self.force_label = QtWidgets.QLabel("--.-")
-        self.force_label.setAlignment(QtCore.Qt.AlignCenter)
-        font = QtGui.QFont()
-        font.setPointSize(72)
-        font.setBold(True)
-        self.force_label.setFont(font)
-        self.force_label.setMinimumWidth(340)
-        self.unit_label = QtWidgets.QLabel("N")
-        self.unit_label.setAlignment(QtCore.Qt.AlignCenter)
-        self.zone_label = QtWidgets.QLabel("NO SIGNAL")
-        self.zone_label.setAlignment(QtCore.Qt.AlignCenter)
-        zfont = QtGui.QFont()
-        zfont.setPointSize(22)
-        zfont.setBold(True)
-        self.zone_label.setFont(zfont)
-        self.timer_label = QtWidgets.QLabel("hold 0.0 / 30 s")
-        self.timer_label.setAlignment(QtCore.Qt.AlignCenter)
-        tfont = QtGui.QFont()
-        tfont.setPointSize(28)
-        self.timer_label.setFont(tfont)
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMinimumHeight(28)
-        self.ppt_label = QtWidgets.QLabel("PPT: not marked (press the probe button)")
-        self.ppt_label.setAlignment(QtCore.Qt.AlignCenter)
-        self.panel = QtWidgets.QFrame()
-        self.panel.setAutoFillBackground(True)
-        for w in (self.force_label, self.unit_label, self.zone_label, self.timer_label,
-                  self.progress, self.ppt_label):
-            side.addWidget(w)
-        side.addStretch(1)
-        self.panel.setLayout(side)
-        layout.addWidget(self.panel, stretch=2)
+        row = QtWidgets.QHBoxLayout(central)
+        row.addLayout(left, stretch=4)
+        row.addWidget(self.points, stretch=1)
         self.setCentralWidget(central)
-        self.status = self.statusBar()
+        for widget in central.findChildren(QtWidgets.QWidget):
+            widget.setFocusPolicy(QtCore.Qt.NoFocus)
+        self.setFocusPolicy(QtCore.Qt.StrongFocus)
 
-    # -- the pull loop --------------------------------------------------------------------
+    # -- settings and commands --------------------------------------------------------------
+
+    def apply(self, **changes: object) -> None:
+        """Change settings, apply them to the core, sound and widgets, and keep them."""
+        s = self.settings = self.settings.with_(**changes)
+        if not changes or "target_s" in changes:
+            self.processor.set_target_s(s.target_s)
+        if not changes or "band_preset" in changes:
+            self.processor.set_band_preset(s.band_preset)
+        self.player.set_muted(s.muted)
+        self.director.band_cue, self.director.hold_chime = s.band_cue, s.hold_chime
+        self.director.alarm_sound, self.director.pitch = s.alarm_sound, s.pitch
+        self.trace.set_unit(s.unit_enum, s.tip_area_cm2)
+        self.trace.set_window_s(s.window_s)
+        self.status.muted = s.muted
+        self.actions_["mute"].setChecked(s.muted)
+        for name, value in (("unit", s.unit), ("tip", s.tip_area_cm2),
+                            ("preset", s.band_preset), ("target", s.target_s),
+                            ("window", s.window_s)):
+            for action in self.menus[name].actions():
+                action.setChecked(action.data() == value)
+        if self.store is not None and changes:
+            settings_io.save(self.store, s)
+
+    def next_point(self) -> None:
+        """Move on to the point picked in the list (N key)."""
+        site, side = self.points.chosen()
+        self.processor.next_point(site, side)
+
+    def toggle_recording(self) -> None:
+        """Start or stop the recorder the CLI handed in (R key)."""
+        if self.link.record is None:
+            self.statusBar().showMessage("recording is not available here", 4000)
+        else:
+            on = self.status.recording is None
+            try:
+                text = self.link.record(on)
+            except OSError as exc:
+                self.statusBar().showMessage(f"recording failed: {exc}", 8000)
+                on, text = False, ""
+            self.status.recording = (text or "on") if on else None
+        self.actions_["record"].setChecked(self.status.recording is not None)
+
+    def toggle_fullscreen(self) -> None:
+        """F11: full screen and back."""
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def toggle_mute(self) -> None:
+        """M: mute and unmute every sound."""
+        self.apply(muted=not self.settings.muted)
+
+    def next_unit(self) -> None:
+        """U: cycle N, kgf, lbf, kPa, kgf/cm²."""
+        units = [u.value for u in type(self.settings.unit_enum)]
+        self.apply(unit=units[(units.index(self.settings.unit) + 1) % len(units)])
+
+    # -- the pull loop ------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read what is new and repaint; runs on the GUI timer."""
+        """Read what is new and repaint (the 60 Hz timer)."""
         for event in self.events.drain():
             self.on_event(event)
         now = time.monotonic()
         count = self.ring.count
         if count != self._last_count:
-            self._last_count = count
-            self._last_new_sample = now
-        self.stale = count == 0 or now - self._last_new_sample > STALE_S
+            self._last_count, self._last_new_s = count, now
+        self.stale = count == 0 or now - self._last_new_s > STALE_S
         state = self.processor.state
-        data = self.ring.latest()
-        if len(data):
-            t = data["t_s"]
-            keep = t >= t[-1] - self.window_s
-            self.curve.setData(t[keep], data["force_n"][keep], connect="finite")
-        band = state.band
-        if band is not None:
-            self.band_item.setRegion((band.lo_n, band.hi_n))
-            self.band_item.setVisible(True)
-            self.ppt_line.setValue(band.ppt_n)
-            self.ppt_line.setVisible(True)
-            trials = ", ".join(f"{p:.1f}" for p in state.trials_n)
-            self.ppt_label.setText(f"PPT {band.ppt_n:.1f} N  (trials: {trials})\n"
-                                   f"band {band.lo_n:.1f}-{band.hi_n:.1f} N")
-        zone = Zone.UNKNOWN if self.stale else state.zone
-        if self.stale:
-            self.force_label.setText("--.-")
-            self.force_label.setStyleSheet("color: #9e9e9e")
-        else:
-            self.force_label.setText(f"{state.force_n:5.1f}")
-            self.force_label.setStyleSheet("color: #111111")
-        self.zone_label.setText(ZONE_NAMES[zone])
-        self.zone_label.setStyleSheet(
-            f"background: {ZONE_COLOURS[zone]}; color: white; padding: 8px; border-radius: 6px"
-        )
-        shown = min(state.in_band_s, state.target_s) if state.hold_active or state.completed \
-            else 0.0
-        if state.hold_active or state.completed:
-            done = " ✓" if state.completed else ""
-            self.timer_label.setText(f"hold {state.in_band_s:5.1f} / {state.target_s:.0f} s{done}")
-        else:
-            self.timer_label.setText(f"hold  --  / {state.target_s:.0f} s")
-        self.progress.setValue(int(1000 * shown / state.target_s) if state.target_s else 0)
+        s = self.settings
+        self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
+                                self.stale)
+        self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
+                                  state.completed)
+        self.trace.show_band(state.band)
+        self.trace.refresh(self.ring)
+        self.points.show_session(self.processor.session, state.trials_n, s.unit_enum,
+                                 s.tip_area_cm2)
+        self.director.update_pitch(state.force_n, state.band,
+                                   Zone.UNKNOWN if self.stale else state.zone)
+        self.status.measure_rate(now, count)
+        self.status.show(not self.stale)
 
     def on_event(self, event: Event) -> None:
-        """React to one event from the acquisition side (display only: alarms live there)."""
-        if isinstance(event, SignalLost):
-            self.status.showMessage("NO SIGNAL: no data from the probe")
-        elif isinstance(event, SignalRestored):
-            self.status.showMessage(f"signal back after {event.gap_s:.2f} s", 5000)
+        """Show one event from the core (visual only: sounds come through the relay)."""
+        self.seen_events.append(event)
+        del self.seen_events[:-500]
+        self.status.on_event(event)
+        message = {
+            Tared: "tared: zero taken at rest",
+            ThresholdMarked: "threshold marked",
+            HoldStarted: "hold started",
+            HoldCompleted: "hold complete",
+            HoldEnded: "hold ended",
+            PointChanged: "next point",
+        }.get(type(event))
+        if message:
+            self.statusBar().showMessage(message, 4000)
 
     def screenshot(self, path: str) -> bool:
         """Save the window as a PNG; True on success."""
         self.refresh()
         return bool(self.grab().save(path, "PNG"))
 
+    def closeEvent(self, event: object) -> None:
+        """Stop the timer and sounds, unhook the relay and keep the settings."""
+        self.timer.stop()
+        self.director.stop()
+        self.relay.close()
+        consumers = self.processor.out.consumers
+        if self.relay in consumers:
+            consumers.remove(self.relay)
+        if self.store is not None:
+            settings_io.save(self.store, self.settings)
+        super().closeEvent(event)  # type: ignore[arg-type]

@@ -1,0 +1,74 @@
+"""Fixtures for the live display: a simulated probe on a real pty, and a silent sound log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PyQt5 import QtCore
+
+from tpforce.cli.wiring import Session, open_session
+from tpforce.core.calibration import Calibration
+from tpforce.core.tracker import HoldConfig
+from tpforce.io.sim.hand import Hand, ScriptedIntent, Step
+from tpforce.io.sim.probe import LoadCell, SimProbe
+from tpforce.ui.settings import LiveSettings, open_store
+from tpforce.ui.sound import SoundPlayer
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> QtCore.QSettings:
+    """Settings in a temporary INI file, never the user's."""
+    return open_store(tmp_path / "tpforce-live.ini")
+
+
+@pytest.fixture
+def player(qapp: object, tmp_path: Path) -> SoundPlayer:
+    """A player that logs cues and plays nothing (no sound card here either way)."""
+    return SoundPlayer(folder=tmp_path / "sounds", enable_audio=False)
+
+
+@dataclass
+class Rig:
+    """A simulated probe streaming through pyserial into a processor, ring and event queue."""
+
+    probe: SimProbe
+    session: Session
+
+
+def steady_hand() -> Hand:
+    """A hand without wander or lag, so that a scripted flow gives the same zones every run."""
+    return Hand(seed=1, cv=0.0, tremor_frac=0.0, reaction_tau_s=0.01)
+
+
+@pytest.fixture
+def rig_factory() -> Iterator[object]:
+    """Builds rigs from a script; closes them after the test."""
+    made: list[Rig] = []
+
+    def make(steps: list[Step], speed: float = 2.0, rate_sps: int = 80,
+             target_s: float = 30.0) -> Rig:
+        probe = SimProbe(rate_sps=rate_sps, intent=ScriptedIntent(steps, loop=False),
+                         hand=steady_hand(), cell=LoadCell(noise_counts=0.0), speed=speed)
+        probe.start()
+        cal = Calibration(probe.cell.zero_counts, 1.0 / probe.cell.counts_per_n,
+                          serial=probe.serial)
+        session = open_session(probe.port, cal, HoldConfig(target_s=target_s),
+                               rate_hint_sps=max(rate_sps, 80))
+        session.source.hello()
+        rig = Rig(probe, session)
+        made.append(rig)
+        return rig
+
+    yield make
+    for rig in made:
+        rig.session.close()
+        rig.probe.stop()
+
+
+@pytest.fixture
+def quiet_settings() -> LiveSettings:
+    """Default settings (sounds on: they are logged, not heard)."""
+    return LiveSettings()

@@ -1,0 +1,155 @@
+"""The glanceable part: a huge force number on the zone's colour, and the hold-timer ring."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from tpforce.core.events import Zone
+from tpforce.core.units import Unit, convert
+
+ZONE_COLOURS = {
+    Zone.UNKNOWN: "#8a8a8a",  # grey: no signal
+    Zone.NO_CONTACT: "#455a64",
+    Zone.BELOW: "#1565c0",  # blue
+    Zone.IN_BAND: "#2e7d32",  # green
+    Zone.ABOVE: "#e08a00",  # amber
+    Zone.OVER: "#c62828",  # red
+}
+ZONE_NAMES = {
+    Zone.UNKNOWN: "NO SIGNAL",
+    Zone.NO_CONTACT: "no contact",
+    Zone.BELOW: "below band",
+    Zone.IN_BAND: "IN BAND",
+    Zone.ABOVE: "above band",
+    Zone.OVER: "OVER THRESHOLD",
+}
+NO_SIGNAL = "NO SIGNAL"
+
+
+def format_value(value: float, unit: Unit) -> str:
+    """A readout number with as many decimals as the unit deserves."""
+    if not math.isfinite(value):
+        return "--"
+    decimals = 0 if unit is Unit.KPA else 2 if unit in (Unit.KGF, Unit.KGF_CM2) else 1
+    return f"{value:.{decimals}f}"
+
+
+class ForceReadout(QtWidgets.QFrame):
+    """The force in the chosen unit on a panel painted in the zone's colour."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("readout")
+        self.stale = True
+        self.zone = Zone.UNKNOWN
+        self.number = QtWidgets.QLabel("--")
+        self.number.setAlignment(QtCore.Qt.AlignCenter)
+        font = QtGui.QFont()
+        font.setPointSize(110)
+        font.setBold(True)
+        font.setStyleHint(QtGui.QFont.Monospace)
+        self.number.setFont(font)
+        self.unit = QtWidgets.QLabel("N")
+        self.unit.setAlignment(QtCore.Qt.AlignCenter)
+        ufont = QtGui.QFont()
+        ufont.setPointSize(26)
+        self.unit.setFont(ufont)
+        self.zone_label = QtWidgets.QLabel(NO_SIGNAL)
+        self.zone_label.setAlignment(QtCore.Qt.AlignCenter)
+        zfont = QtGui.QFont()
+        zfont.setPointSize(30)
+        zfont.setBold(True)
+        self.zone_label.setFont(zfont)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.number, stretch=3)
+        layout.addWidget(self.unit)
+        layout.addWidget(self.zone_label)
+        self.setMinimumWidth(420)
+        self._style = ""
+        self.show_force(math.nan, Unit.N, 1.0, Zone.UNKNOWN, stale=True)
+
+    def show_force(self, force_n: float, unit: Unit, tip_area_cm2: float, zone: Zone,
+                   stale: bool) -> None:
+        """Show one reading; a stale stream greys out and says NO SIGNAL, never a frozen value."""
+        self.stale = stale
+        self.zone = Zone.UNKNOWN if stale else zone
+        unit_text = f"{unit.value} on {tip_area_cm2:g} cm²" if unit.is_pressure else unit.value
+        self.unit.setText(unit_text)
+        if stale:
+            self.number.setText("--")
+            self.zone_label.setText(NO_SIGNAL)
+        else:
+            self.number.setText(format_value(float(convert(force_n, unit, tip_area_cm2)), unit))
+            self.zone_label.setText(ZONE_NAMES[zone])
+        colour = ZONE_COLOURS[self.zone]
+        text = "#e0e0e0" if stale else "white"
+        style = f"#readout {{ background: {colour}; border-radius: 12px; }} " \
+                f"#readout QLabel {{ color: {text}; background: transparent; }}"
+        if style != self._style:  # restyling is costly; only when the zone changes
+            self._style = style
+            self.setStyleSheet(style)
+
+
+class HoldRing(QtWidgets.QWidget):
+    """The in-band seconds against the target as a ring that fills, with the time inside."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.in_band_s = 0.0
+        self.target_s = 30.0
+        self.active = False
+        self.completed = False
+        self.setMinimumSize(220, 220)
+
+    @property
+    def fraction(self) -> float:
+        """How much of the target is done, 0-1."""
+        if self.target_s <= 0:
+            return 0.0
+        return min(max(self.in_band_s / self.target_s, 0.0), 1.0)
+
+    @property
+    def text(self) -> str:
+        """What the ring says: seconds held of the target."""
+        if not (self.active or self.completed):
+            return f"--\n/ {self.target_s:.0f} s"
+        return f"{self.in_band_s:.0f}\n/ {self.target_s:.0f} s"
+
+    def set_hold(self, in_band_s: float, target_s: float, active: bool, completed: bool) -> None:
+        """Update and repaint only if something visible changed."""
+        new = (round(in_band_s, 1), target_s, active, completed)
+        if new != (round(self.in_band_s, 1), self.target_s, self.active, self.completed):
+            self.in_band_s, self.target_s, self.active, self.completed = \
+                in_band_s, target_s, active, completed
+            self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        """Draw the track, the filled arc and the seconds."""
+        side = min(self.width(), self.height()) - 24
+        rect = QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.Antialiasing)
+        pen = QtGui.QPen(QtGui.QColor("#d0d0d0"), 18)
+        p.setPen(pen)
+        p.drawEllipse(rect)
+        colour = "#2e7d32" if self.completed else "#43a047" if self.active else "#9e9e9e"
+        pen.setColor(QtGui.QColor(colour))
+        pen.setCapStyle(QtCore.Qt.RoundCap)
+        p.setPen(pen)
+        p.drawArc(rect, 90 * 16, -int(360 * 16 * self.fraction))
+        font = QtGui.QFont()
+        font.setBold(True)
+        font.setPixelSize(max(12, int(side / 4)))
+        p.setFont(font)
+        p.setPen(QtGui.QColor("#1a1a1a"))
+        upper = QtCore.QRectF(rect.left(), rect.top() + side * 0.22, side, side * 0.36)
+        seconds = f"{self.in_band_s:.0f}" if self.active or self.completed else "--"
+        p.drawText(upper, QtCore.Qt.AlignCenter, seconds)
+        font.setPixelSize(max(10, int(side / 11)))
+        p.setFont(font)
+        lower = QtCore.QRectF(rect.left(), rect.top() + side * 0.58, side, side * 0.2)
+        note = "✓ done" if self.completed else "hold" if self.active else "no hold"
+        p.drawText(lower, QtCore.Qt.AlignCenter, f"{note} · target {self.target_s:.0f} s")
+        p.end()

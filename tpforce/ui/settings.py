@@ -1,0 +1,84 @@
+"""The display's settings, kept between runs in QSettings (units, tip, band, target, sounds)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from PyQt5 import QtCore
+
+from tpforce.core.band import BandPreset
+from tpforce.core.units import Unit
+
+ORGANISATION = "tpforce"
+APPLICATION = "tpforce-live"
+TARGETS_S = (15.0, 30.0, 60.0, 90.0)
+TIP_AREAS_CM2 = (0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSettings:
+    """What the therapist chose last time; defaults rest on DOMAIN.md."""
+
+    unit: str = Unit.N.value
+    tip_area_cm2: float = 1.0  # the standard algometer tip (DFNS)
+    band_preset: str = BandPreset.BELOW_THRESHOLD.value
+    target_s: float = 30.0  # single holds are often 10-30 s
+    window_s: float = 30.0
+    muted: bool = False
+    band_cue: bool = True
+    hold_chime: bool = True
+    alarm_sound: bool = True
+    pitch: bool = False
+
+    @property
+    def unit_enum(self) -> Unit:
+        """The display unit as an enum (N if the stored one is unknown)."""
+        try:
+            return Unit.parse(self.unit)
+        except ValueError:
+            return Unit.N
+
+    def with_(self, **changes: object) -> LiveSettings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def open_store(path: Path | None = None) -> QtCore.QSettings:
+    """The settings store: an INI file at `path`, or the user's tpforce settings."""
+    if path is not None:
+        return QtCore.QSettings(str(path), QtCore.QSettings.IniFormat)
+    return QtCore.QSettings(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope,
+                            ORGANISATION, APPLICATION)
+
+
+def load(store: QtCore.QSettings) -> LiveSettings:
+    """Read the settings, falling back to the default for anything missing or malformed."""
+    default = LiveSettings()
+    values: dict[str, object] = {}
+    for f in fields(LiveSettings):
+        fallback = getattr(default, f.name)
+        raw = store.value(f"live/{f.name}", fallback)
+        try:
+            if isinstance(fallback, bool):
+                values[f.name] = raw if isinstance(raw, bool) else str(raw).lower() == "true"
+            elif isinstance(fallback, float):
+                value = float(raw)
+                values[f.name] = value if value > 0 else fallback
+            else:
+                values[f.name] = str(raw)
+        except (TypeError, ValueError):
+            values[f.name] = fallback
+    settings = LiveSettings(**values)  # type: ignore[arg-type]
+    try:
+        BandPreset.parse(settings.band_preset)
+    except ValueError:
+        settings = settings.with_(band_preset=default.band_preset)
+    return settings.with_(unit=settings.unit_enum.value)
+
+
+def save(store: QtCore.QSettings, settings: LiveSettings) -> None:
+    """Write every setting and flush to disk."""
+    for name, value in asdict(settings).items():
+        store.setValue(f"live/{name}", value)
+    store.sync()

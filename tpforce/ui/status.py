@@ -1,0 +1,96 @@
+"""The status bar (device, sample rate, lost frames, recording, sound) and what the CLI hands in.
+
+The UI never opens ports or files: the command that wires the session passes a `LiveLink`
+with the device's name and a switch for the recorder. The rest comes from core events
+(`DeviceInfo`, `FramesLost`) and from the ring buffer itself (the measured rate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PyQt5 import QtWidgets
+
+from tpforce.core.events import DeviceInfo, Event, FramesLost, SignalLost, SignalRestored
+
+
+@dataclass
+class LiveLink:
+    """The window's handles on the world outside the core, all optional.
+
+    `record(on)` starts (True) or stops (False) recording and returns a line to show
+    (the file name, say); it may raise OSError. `lost_frames()` overrides the count kept
+    from `FramesLost` events when the source knows better.
+    """
+
+    device: str = "no device"
+    record: Callable[[bool], str] | None = None
+    lost_frames: Callable[[], int] | None = None
+
+
+class StatusInfo:
+    """Keeps the status bar's fields up to date from events and the sample stream."""
+
+    def __init__(self, bar: QtWidgets.QStatusBar, link: LiveLink) -> None:
+        self.link = link
+        self.device = link.device
+        self.nominal_sps: int | None = None
+        self.rate_sps = 0.0
+        self.lost = 0
+        self.recording: str | None = None
+        self.muted = False
+        self.signal = False
+        self.fields: dict[str, QtWidgets.QLabel] = {}
+        for name in ("device", "rate", "lost", "record", "sound"):
+            label = QtWidgets.QLabel()
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+            self.fields[name] = label
+        self._rate_t: list[float] = []
+        self._rate_n: list[int] = []
+        self._shown: tuple[object, ...] | None = None
+        self.bar = bar
+
+    def on_event(self, event: Event) -> None:
+        """Track the device and frame losses."""
+        if isinstance(event, DeviceInfo):
+            self.device = f"{self.link.device} · {event.serial} fw {event.firmware}"
+            self.nominal_sps = event.rate_sps
+        elif isinstance(event, FramesLost):
+            self.lost += event.count
+        elif isinstance(event, SignalLost):
+            self.bar.showMessage("NO SIGNAL: no data from the probe; waiting for it to return")
+        elif isinstance(event, SignalRestored):
+            self.bar.showMessage(f"signal back after {event.gap_s:.1f} s", 5000)
+
+    def measure_rate(self, now_s: float, count: int) -> None:
+        """Samples per second over the last two seconds of host time."""
+        self._rate_t.append(now_s)
+        self._rate_n.append(count)
+        while len(self._rate_t) > 2 and now_s - self._rate_t[0] > 2.0:
+            self._rate_t.pop(0)
+            self._rate_n.pop(0)
+        dt = now_s - self._rate_t[0]
+        self.rate_sps = (count - self._rate_n[0]) / dt if dt > 0.5 else self.rate_sps
+
+    def show(self, signal: bool) -> None:
+        """Write the fields (only when one changed)."""
+        lost = self.link.lost_frames() if self.link.lost_frames else self.lost
+        rate = f"{self.rate_sps:.0f} sps" if signal else "no data"
+        if self.nominal_sps:
+            rate += f" (device {self.nominal_sps})"
+        key = (self.device, rate, lost, self.recording, self.muted)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.fields["device"].setText(self.device)
+        self.fields["rate"].setText(rate)
+        self.fields["lost"].setText(f"lost frames {lost}")
+        self.fields["record"].setText(f"● REC {self.recording}" if self.recording
+                                      else "not recording")
+        self.fields["record"].setStyleSheet("color: #c62828; font-weight: bold"
+                                            if self.recording else "")
+        self.fields["sound"].setText("MUTED" if self.muted else "sound on")
+        self.fields["sound"].setStyleSheet("color: #c62828" if self.muted else "")
+
