@@ -60,7 +60,12 @@ class Calibration:
         zero = -offset / slope
         if degree == 1:
             return cls(float(zero), float(slope), tip_area_cm2, serial)
-        # polynomial in d = counts - zero with no constant term
+        # the zero is the real root of the full fit nearest the linear one; then the
+        # polynomial in d = counts - zero has no constant term
+        roots = np.roots(np.polyfit(c, f, degree))
+        real = roots[np.abs(roots.imag) < 1e-9 * (1 + np.abs(roots.real))].real
+        if len(real):
+            zero = float(real[np.argmin(np.abs(real - zero))])
         design = np.vstack([(c - zero) ** k for k in range(1, degree + 1)]).T
         coef, *_ = np.linalg.lstsq(design, f, rcond=None)
         return cls(float(zero), float(coef[0]), tip_area_cm2, serial,

@@ -67,6 +67,7 @@ class HoldMetrics:
             out[key] = value
         out["duration_s"] = self.duration_s
         out["excursions"] = self.excursions
+        out["over_threshold_count"] = self.over_count
         return out
 
 
