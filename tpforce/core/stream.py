@@ -1,15 +1,22 @@
-"""Turns wire samples into sample batches: unwraps sequence and device time, counts losses."""
+"""Turns wire samples into sample batches: unwraps sequence and device time, counts losses.
+
+Pure (stdlib + numpy). The assembler keeps one continuous timeline across 32-bit wraps,
+lost frames, device resets and restarts of the sequence (START), and maps each sample's
+device time to host time with `ClockMap`, so jitter in arrival never reaches the samples.
+"""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from tpforce.core.events import Event, FramesLost
+from tpforce.core.events import DeviceReset, Event, FramesLost
 from tpforce.core.samples import SampleFlag, empty_batch
 
 WRAP = 1 << 32
+HALF = 1 << 31
 
 
 @dataclass
@@ -17,53 +24,141 @@ class StreamStats:
     """Exact counts kept from sequence numbers."""
 
     samples: int = 0
-    lost: int = 0
-    resets: int = 0
+    lost: int = 0  # frames missing between accepted ones, from seq gaps
+    resets: int = 0  # the sequence began again (device reset or START)
+    rejected: int = 0  # frames whose seq/time could not belong to the stream (dropped)
+
+
+class ClockMap:
+    """Maps device time to host time: a line through the lower envelope of (host - device).
+
+    Transport delay only ever adds to arrival time, so the smallest `host - device` seen in
+    each window is closest to the true offset; a least-squares line through those minima
+    follows clock drift, ignores jitter and never maps a sample later than its arrival.
+    """
+
+    def __init__(self, window_s: float = 1.0, keep: int = 30, max_drift: float = 0.02) -> None:
+        self.window_s = window_s
+        self.keep = keep
+        self.max_drift = max_drift
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the offset (the device clock restarted)."""
+        self._mins: dict[int, tuple[float, float]] = {}  # window -> (t_dev, host - dev)
+        self._fit: tuple[float, float, float] | None = None  # (t0, offset at t0, slope)
+        self._last_host = -np.inf
+
+    def update(self, t_dev_s: float, t_host_s: float) -> None:
+        """Learn from one arrival: the sample at device time `t_dev_s` arrived at `t_host_s`."""
+        d = t_host_s - t_dev_s
+        key = int(t_dev_s // self.window_s)
+        best = self._mins.get(key)
+        if best is None or d < best[1]:
+            self._mins[key] = (t_dev_s, d)
+            if len(self._mins) > self.keep:
+                del self._mins[min(self._mins)]
+            self._fit = None
+
+    def _line(self) -> tuple[float, float, float]:
+        if self._fit is None:
+            pts = np.array(list(self._mins.values()))
+            t0 = float(pts[-1, 0])
+            if len(pts) < 3:
+                self._fit = (t0, float(pts[:, 1].min()), 0.0)
+            else:
+                x = pts[:, 0] - t0
+                slope, icept = np.polyfit(x, pts[:, 1], 1)
+                slope = float(np.clip(slope, -self.max_drift, self.max_drift))
+                # Shift the line down so that no window minimum lies below it.
+                icept = float(np.min(pts[:, 1] - slope * x))
+                self._fit = (t0, icept, slope)
+        return self._fit
+
+    def to_host(self, t_dev_s: np.ndarray, arrival_s: float) -> np.ndarray:
+        """Host times of device times `t_dev_s` that arrived at `arrival_s` (monotonic)."""
+        if not self._mins:
+            return np.full(len(t_dev_s), arrival_s)
+        t0, icept, slope = self._line()
+        host = t_dev_s + icept + slope * (t_dev_s - t0)
+        host = np.minimum(host, arrival_s)
+        host = np.maximum.accumulate(np.maximum(host, self._last_host))
+        if len(host):
+            self._last_host = float(host[-1])
+        return host
 
 
 class StreamAssembler:
-    """Unwraps 32-bit `seq` and `t_us` into a continuous timeline, across device resets too."""
+    """Unwraps 32-bit `seq` and `t_us` into a continuous timeline, across device resets too.
+
+    A sequence that goes backwards (or repeats) starts a new epoch: a serial link cannot
+    reorder frames, so it means the device restarted or was told to START again. A new
+    epoch continues the timeline after the last sample by the host-measured gap.
+    """
 
     def __init__(self) -> None:
         self.stats = StreamStats()
+        self.clock = ClockMap()
         self._last_seq: int | None = None  # last wire seq (32-bit)
         self._last_tus: int = 0
         self._seq_base = 0  # unwrapped seq of wire seq 0 in the current epoch
         self._t_base_us = 0  # unwrapped time (us) of wire time 0 in the current epoch
         self._last_t_s = 0.0
+        self._last_host_s: float | None = None
+        self._period_s = 0.0  # recent mean sample period, for gluing epochs
         self._reset_pending = False
 
     def device_reset(self) -> None:
-        """The device restarted: the next sample begins a new epoch on the same timeline."""
+        """The device said it restarted (banner): its clock begins again with the next epoch."""
         self._reset_pending = True
 
+    def link_restarted(self) -> None:
+        """The port was reopened: arrival times before and after are not comparable."""
+        self.clock.reset()
+
     def assemble(self, wire: np.ndarray, t_host_s: float) -> tuple[np.ndarray, list[Event]]:
-        """A sample batch for the wire rows, and FramesLost events where seq jumped."""
+        """A sample batch for the wire rows, with FramesLost/DeviceReset events where due."""
         n = len(wire)
-        batch = empty_batch(n)
         events: list[Event] = []
         if n == 0:
-            return batch, events
+            return empty_batch(0), events
+        seq = wire["seq"].astype(np.int64)
+        prev = self._last_seq if self._last_seq is not None else int(seq[0]) - 1
+        dseq = np.diff(seq, prepend=prev) % WRAP
+        starts = np.flatnonzero((dseq == 0) | (dseq >= HALF))
+        if self._last_seq is None:
+            starts = np.union1d(starts, [0])
+        bounds = [*starts.tolist(), n]
+        parts = []
+        if bounds[0] != 0:
+            parts.append(self._epoch(wire[: bounds[0]], t_host_s, False, events))
+        for a, b in itertools.pairwise(bounds):
+            parts.append(self._epoch(wire[a:b], t_host_s, True, events))
+        batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        self._last_host_s = t_host_s
+        self._reset_pending = False  # a banner not followed by a restart was a reply
+        return batch, events
+
+    def _epoch(self, wire: np.ndarray, t_host_s: float, new: bool,
+               events: list[Event]) -> np.ndarray:
+        """Assemble rows that belong to one epoch; `new` starts it."""
+        reset = False
+        if new:
+            first = wire[:1]
+            reset = self._last_seq is not None
+            prev_seq, prev_tus = self._new_epoch(int(first["seq"][0]), int(first["t_us"][0]),
+                                                 t_host_s, events)
+        else:
+            prev_seq, prev_tus = self._last_seq, self._last_tus
+        wire = self._plausible(wire, prev_seq, prev_tus)
+        n = len(wire)
+        if n == 0:
+            return empty_batch(0)
         seq = wire["seq"].astype(np.int64)
         tus = wire["t_us"].astype(np.int64)
         flags = wire["flags"].astype(np.uint16)
-        if self._last_seq is None or self._reset_pending:
-            if self._last_seq is not None:
-                # Continue the timeline one nominal step after the last sample.
-                self.stats.resets += 1
-                self._seq_base = int(self._seq_base + self._last_seq + 1 - seq[0])
-                self._t_base_us = int(self._last_t_s * 1e6) - int(tus[0])
-                flags[0] |= SampleFlag.RESET_BEFORE
-            else:
-                self._seq_base = -int(seq[0])
-                self._t_base_us = -int(tus[0])
-            prev_seq = int(seq[0]) - 1
-            prev_tus = int(tus[0])
-            self._reset_pending = False
-        else:
-            prev_seq = self._last_seq
-            prev_tus = self._last_tus
-        # Unwrap against the previous value, vectorised.
+        if reset:
+            flags[0] |= SampleFlag.RESET_BEFORE
         dseq = np.diff(seq, prepend=prev_seq) % WRAP
         dtus = np.diff(tus, prepend=prev_tus) % WRAP
         useq = np.cumsum(dseq) + (prev_seq + self._seq_base)
@@ -75,15 +170,66 @@ class StreamAssembler:
             flags[i] |= SampleFlag.GAP_BEFORE
         self.stats.lost += int(lost[gaps].sum()) if len(gaps) else 0
         self.stats.samples += n
-        # Keep the epoch bases so that the next call continues from here.
+        steps = int(dseq.sum())
+        if steps > 0 and not new:
+            period = float(dtus.sum()) * 1e-6 / steps
+            self._period_s = period if self._period_s == 0 else 0.8 * self._period_s + 0.2 * period
         self._seq_base = int(useq[-1]) - int(seq[-1])
         self._t_base_us = int(utus[-1]) - int(tus[-1])
         self._last_seq = int(seq[-1])
         self._last_tus = int(tus[-1])
+        batch = empty_batch(n)
         batch["seq"] = useq
         batch["t_s"] = utus * 1e-6
-        batch["t_host_s"] = t_host_s
         batch["raw"] = wire["raw"]
         batch["flags"] = flags
+        self.clock.update(float(batch["t_s"][-1]), t_host_s)
+        batch["t_host_s"] = self.clock.to_host(batch["t_s"], t_host_s)
         self._last_t_s = float(batch["t_s"][-1])
-        return batch, events
+        return batch
+
+    def _plausible(self, wire: np.ndarray, prev_seq: int, prev_tus: int) -> np.ndarray:
+        """Drop rows no device could have sent: time running backwards, or a sequence that
+        jumps further than the clock moved (a damaged frame that slipped past the CRC)."""
+        period = self._period_s
+        while len(wire):
+            seq = wire["seq"].astype(np.int64)
+            tus = wire["t_us"].astype(np.int64)
+            dseq = np.diff(seq, prepend=prev_seq) % WRAP
+            dtus = np.diff(tus, prepend=prev_tus) % WRAP
+            bad = dtus >= HALF
+            if period > 0:
+                bad |= (dseq > 2) & (dtus * 1e-6 < 0.5 * (dseq - 1) * period)
+            if not bad.any():
+                return wire
+            i = int(np.argmax(bad))
+            self.stats.rejected += 1
+            wire = np.delete(wire, i)
+        return wire
+
+    def _new_epoch(self, seq0: int, tus0: int, t_host_s: float,
+                   events: list[Event]) -> tuple[int, int]:
+        """Set the bases so the epoch starting at (seq0, tus0) continues the timeline."""
+        if self._last_seq is None:  # the first epoch keeps the device's own numbers
+            self._seq_base = 0
+            self._t_base_us = 0
+            self._reset_pending = False
+            return seq0 - 1, tus0
+        self.stats.resets += 1
+        # The sequence continues one step after the last sample: losses across a reset are
+        # unknowable, so none are claimed.
+        self._seq_base = self._seq_base + self._last_seq + 1 - seq0
+        dt_us = (tus0 - self._last_tus) % WRAP
+        step_s = self._period_s or 1e-3
+        clock_kept = (not self._reset_pending) and dt_us < HALF and \
+            dt_us * 1e-6 < 10 * step_s + self._host_gap(t_host_s)
+        if not clock_kept:
+            gap_s = max(step_s, self._host_gap(t_host_s))
+            self._t_base_us = round((self._last_t_s + gap_s) * 1e6) - tus0
+            self.clock.reset()
+            events.append(DeviceReset(self._last_t_s + gap_s))
+        self._reset_pending = False
+        return seq0 - 1, tus0
+
+    def _host_gap(self, t_host_s: float) -> float:
+        return 0.0 if self._last_host_s is None else max(t_host_s - self._last_host_s, 0.0)

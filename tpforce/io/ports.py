@@ -1,0 +1,127 @@
+"""Port discovery: list serial ports with USB identity, find the probe, pick reconnect candidates.
+
+Built on `serial.tools.list_ports`, which carries VID, PID and serial number. A port "is a
+probe" when it answers HELLO with an INFO frame; that is the only test that cannot be fooled
+by a clone USB chip without a serial number.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import serial
+from serial.tools import list_ports
+
+from tpforce.core.protocol import Decoder, FrameType, Info, encode_command
+from tpforce.io.source import SourceOpenError, open_port
+
+PROBE_TIMEOUT_S = 2.5  # boards that reset on open need ~1.5 s before they answer
+HELLO_EVERY_S = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    """One serial port as the OS describes it, and the probe's INFO if it answered HELLO."""
+
+    device: str
+    vid: int | None = None
+    pid: int | None = None
+    serial_number: str | None = None
+    description: str = ""
+    probe: Info | None = None
+
+    @property
+    def usb_id(self) -> str:
+        """VID:PID in hex, or '-' for ports that are not USB."""
+        return f"{self.vid:04X}:{self.pid:04X}" if self.vid is not None else "-"
+
+
+def list_serial_ports() -> list[PortInfo]:
+    """Every serial port the OS knows, USB ones first."""
+    ports = [
+        PortInfo(p.device, p.vid, p.pid, p.serial_number,
+                 p.description if p.description and p.description != "n/a" else "")
+        for p in list_ports.comports()
+    ]
+    return sorted(ports, key=lambda p: (p.vid is None, p.device))
+
+
+def usb_serial_of(device: str) -> str | None:
+    """The USB serial number of `device` (a path, symlinks resolved), if any."""
+    real = os.path.realpath(device)
+    for p in list_ports.comports():
+        if p.device in (device, real) and p.serial_number:
+            return str(p.serial_number)
+    return None
+
+
+def ask_hello(url: str, baudrate: int = 115200, timeout_s: float = PROBE_TIMEOUT_S) -> Info:
+    """Open `url`, send HELLO until an INFO arrives; SourceOpenError or TimeoutError."""
+    with open_port(url, baudrate, timeout=0.05) as ser:
+        decoder = Decoder()
+        deadline = time.monotonic() + timeout_s
+        next_hello = 0.0
+        while time.monotonic() < deadline:
+            if time.monotonic() >= next_hello:
+                ser.write(encode_command(FrameType.HELLO, 0))
+                next_hello = time.monotonic() + HELLO_EVERY_S
+            data = ser.read(ser.in_waiting or 1)
+            for msg in decoder.feed(data).messages if data else ():
+                if isinstance(msg, Info):
+                    return msg
+    raise TimeoutError(f"{url}: no answer to HELLO in {timeout_s:g} s")
+
+
+def probe_ports(ports: list[PortInfo], timeout_s: float = PROBE_TIMEOUT_S,
+                baudrate: int = 115200) -> list[PortInfo]:
+    """The same ports, each with `probe` set if it answered HELLO (all asked in parallel)."""
+    results: list[PortInfo] = list(ports)
+
+    def ask(i: int) -> None:
+        try:
+            info = ask_hello(ports[i].device, baudrate, timeout_s)
+        except (SourceOpenError, TimeoutError, serial.SerialException, OSError):
+            return
+        p = ports[i]
+        results[i] = PortInfo(p.device, p.vid, p.pid, p.serial_number, p.description, info)
+
+    threads = [threading.Thread(target=ask, args=(i,), daemon=True) for i in range(len(ports))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s + 2.0)
+    return results
+
+
+def find_probe(ports: list[PortInfo] | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> str:
+    """The one port with a tpforce probe on it; SourceOpenError with the fix otherwise."""
+    candidates = ports if ports is not None else [p for p in list_serial_ports()
+                                                  if p.vid is not None]
+    if not candidates:
+        raise SourceOpenError("no USB serial port found; plug the probe in (and check the "
+                              "cable carries data), or name a port with --port")
+    found = [p for p in probe_ports(candidates, timeout_s) if p.probe is not None]
+    if not found:
+        names = ", ".join(p.device for p in candidates)
+        raise SourceOpenError(f"no tpforce probe answered on {names}; check the firmware is "
+                              "flashed, or use --driver for another gauge")
+    if len(found) > 1:
+        names = ", ".join(f"{p.device} ({p.probe.serial if p.probe else '?'})" for p in found)
+        raise SourceOpenError(f"several probes found: {names}; choose one with --port")
+    return found[0].device
+
+
+def reconnect_candidates(url: str, usb_serial: str | None, try_others: bool) -> list[str]:
+    """Ports to look for a lost device on: its USB serial number, its old name, then others."""
+    if "://" in url:
+        return [url]
+    ports = list_serial_ports()
+    first = [p.device for p in ports if usb_serial and p.serial_number == usb_serial]
+    out = [*first, url]
+    if try_others and not usb_serial:
+        out += [p.device for p in ports if p.vid is not None]
+    seen: set[str] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
