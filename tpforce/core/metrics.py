@@ -100,7 +100,7 @@ def force_stats(t_s: np.ndarray, force_n: np.ndarray, dev_n: np.ndarray) -> Forc
     drift = math.nan
     if n > 1:
         tc = t_s - np.mean(t_s)
-        denom = float(np.dot(tc, tc))
+        denom = float(np.sum(tc * tc))  # np.sum, not np.dot: no BLAS threads for a reduction
         if denom > 0:
-            drift = float(np.dot(tc, force_n - mean) / denom)
+            drift = float(np.sum(tc * (force_n - mean)) / denom)
     return ForceStats(n, mean, sd, cv, rmse, float(np.max(force_n)), drift)

@@ -266,14 +266,15 @@ class Tracker:
         edges = np.flatnonzero(pressed[1:] != pressed[:-1]) + 1
         if pressed[0] != self._button:
             edges = np.concatenate(([0], edges))
-        zones = classify(f, self.band, self.config.contact_n)
         events: list[Event] = []
         start = 0
-        # Button edges split the batch: a mark changes the band for the samples after it.
+        # Button edges split the batch: a mark changes the band for the samples after it,
+        # so each stretch is classified against the band in force when it is stepped.
         for edge in [*edges.tolist(), n]:
             if edge > start:
-                events += self._step(t[start:edge], f[start:edge], zones[start:edge],
-                                     gap[start:edge])
+                fs = f[start:edge]
+                zones = classify(fs, self.band, self.config.contact_n)
+                events += self._step(t[start:edge], fs, zones, gap[start:edge])
             if edge < n:
                 self._button = bool(pressed[edge])
                 te = float(t[edge])
@@ -281,7 +282,6 @@ class Tracker:
                 if self._button:
                     events += (self.mark_tolerance(te) if self.arm_tolerance
                                else self.mark_threshold(te))
-                    zones[edge:] = classify(f[edge:], self.band, self.config.contact_n)
                 start = edge
         self._publish()
         return events
