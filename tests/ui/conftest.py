@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from PyQt5 import QtCore
 
-from tpforce.cli.wiring import Session, open_session
+from tpforce.cli.wiring import Session
 from tpforce.core.calibration import Calibration
-from tpforce.core.tracker import HoldConfig
+from tpforce.core.consumer import EventQueue
+from tpforce.core.processor import Processor
+from tpforce.core.ringbuffer import SampleRing
+from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.io.serial_source import SerialSource
 from tpforce.io.sim.hand import Hand, ScriptedIntent, Step
 from tpforce.io.sim.probe import LoadCell, SimProbe
 from tpforce.ui.settings import LiveSettings, open_store
@@ -55,9 +59,13 @@ def rig_factory() -> Iterator[object]:
         probe.start()
         cal = Calibration(probe.cell.zero_counts, 1.0 / probe.cell.counts_per_n,
                           serial=probe.serial)
-        session = open_session(probe.port, cal, HoldConfig(target_s=target_s),
-                               rate_hint_sps=max(rate_sps, 80))
-        session.source.hello()
+        ring = SampleRing(60 * max(rate_sps, 80))
+        events = EventQueue()
+        processor = Processor(cal, Tracker(HoldConfig(target_s=target_s)), [ring, events])
+        # The lister lets the source find the probe again on its new pty after an unplug.
+        source = SerialSource(probe.port, processor, lister=probe.ports).open()
+        session = Session(source, processor, ring, events)
+        source.hello()
         rig = Rig(probe, session)
         made.append(rig)
         return rig

@@ -55,7 +55,10 @@ class StatusInfo:
     def on_event(self, event: Event) -> None:
         """Track the device and frame losses."""
         if isinstance(event, DeviceInfo):
-            self.device = f"{self.link.device} · {event.serial} fw {event.firmware}"
+            name = self.link.device
+            if event.serial not in name:
+                name = f"{name} · {event.serial}"
+            self.device = f"{name} · fw {event.firmware}"
             self.nominal_sps = event.rate_sps
         elif isinstance(event, FramesLost):
             self.lost += event.count
