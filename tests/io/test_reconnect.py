@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-
 from iohelp import Collector, open_fds
+
 from tpforce.core.calibration import Calibration
 from tpforce.core.events import (
     ConsumerFailed,
@@ -63,19 +63,17 @@ def test_twenty_unplugs_reconnect_every_time_without_leaks(tmp_path) -> None:
 def test_the_probe_is_found_under_a_new_name() -> None:
     """The lister offers other ports first; only the one whose INFO serial matches is taken."""
     sink = Collector()
-    with SimProbe(serial="OTHER001") as other, SimProbe(rate_sps=200) as probe:
-        with SerialSource(probe.port, sink, lister=lambda: other.ports() + probe.ports()) \
-                as source:
-            source.hello()
-            assert sink.wait_samples(10)
-            old = probe.port
-            probe.unplug(0.1)
-            back = sink.wait_for(Reconnected, timeout=10.0)
-            assert isinstance(back, Reconnected) and back.port == probe.port
-            assert source.port == probe.port and source.port != other.port
-            assert sink.wait_samples(sink.count + 10)
-            assert source.info is not None and source.info.serial == "SIM00001"
-            del old
+    with SimProbe(serial="OTHER001") as other, SimProbe(rate_sps=200) as probe, \
+            SerialSource(probe.port, sink, lister=lambda: other.ports() + probe.ports()) \
+            as source:
+        source.hello()
+        assert sink.wait_samples(10)
+        probe.unplug(0.1)
+        back = sink.wait_for(Reconnected, timeout=10.0)
+        assert isinstance(back, Reconnected) and back.port == probe.port
+        assert source.port == probe.port and source.port != other.port
+        assert sink.wait_samples(sink.count + 10)
+        assert source.info is not None and source.info.serial == "SIM00001"
 
 
 def test_unplug_during_a_hold_interrupts_it() -> None:
