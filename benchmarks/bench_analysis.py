@@ -12,8 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from benchmarks.bench_core import make_recording
-from benchmarks.common import median_time
+from benchmarks.common import make_recording, median_time
 from tpforce.core.band import Band
 from tpforce.core.calibration import Calibration
 from tpforce.core.tracker import HoldConfig, Tracker
