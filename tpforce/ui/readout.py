@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
@@ -26,6 +27,7 @@ ZONE_NAMES = {
     Zone.OVER: "OVER THRESHOLD",
 }
 NO_SIGNAL = "NO SIGNAL"
+NUMBER_PERIOD_S = 0.1  # digits change at most 10 times a second: faster is unreadable
 
 
 def format_value(value: float, unit: Unit) -> str:
@@ -51,6 +53,11 @@ class ForceReadout(QtWidgets.QFrame):
         font.setBold(True)
         font.setStyleHint(QtGui.QFont.Monospace)
         self.number.setFont(font)
+        # The number's width must not re-run the window's layout every time a digit changes.
+        self.number.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                  QtWidgets.QSizePolicy.Ignored)
+        self.number.setMinimumHeight(150)
+        self._number_at = -1.0
         self.unit = QtWidgets.QLabel("N")
         self.unit.setAlignment(QtCore.Qt.AlignCenter)
         ufont = QtGui.QFont()
@@ -67,12 +74,23 @@ class ForceReadout(QtWidgets.QFrame):
         layout.addWidget(self.unit)
         layout.addWidget(self.zone_label)
         self.setMinimumWidth(420)
-        self._style = ""
+        # An opaque panel filled from the palette: a changing digit repaints only the panel.
+        self.setAutoFillBackground(True)
+        self._colours: tuple[str, str] | None = None
+        self.stale = False
         self.show_force(math.nan, Unit.N, 1.0, Zone.UNKNOWN, stale=True)
 
     def show_force(self, force_n: float, unit: Unit, tip_area_cm2: float, zone: Zone,
                    stale: bool) -> None:
-        """Show one reading; a stale stream greys out and says NO SIGNAL, never a frozen value."""
+        """Show one reading; a stale stream greys out and says NO SIGNAL, never a frozen value.
+
+        The zone and NO SIGNAL show at once; the digits at most every NUMBER_PERIOD_S.
+        """
+        now = time.monotonic()
+        changed = stale != self.stale or (Zone.UNKNOWN if stale else zone) != self.zone
+        if not changed and now - self._number_at < NUMBER_PERIOD_S:
+            return
+        self._number_at = now
         self.stale = stale
         self.zone = Zone.UNKNOWN if stale else zone
         unit_text = f"{unit.value} on {tip_area_cm2:g} cm²" if unit.is_pressure else unit.value
@@ -83,13 +101,13 @@ class ForceReadout(QtWidgets.QFrame):
         else:
             self.number.setText(format_value(float(convert(force_n, unit, tip_area_cm2)), unit))
             self.zone_label.setText(ZONE_NAMES[zone])
-        colour = ZONE_COLOURS[self.zone]
-        text = "#e0e0e0" if stale else "white"
-        style = f"#readout {{ background: {colour}; border-radius: 12px; }} " \
-                f"#readout QLabel {{ color: {text}; background: transparent; }}"
-        if style != self._style:  # restyling is costly; only when the zone changes
-            self._style = style
-            self.setStyleSheet(style)
+        colours = (ZONE_COLOURS[self.zone], "#e0e0e0" if stale else "#ffffff")
+        if colours != self._colours:  # repaint the panel only when the zone changes
+            self._colours = colours
+            palette = self.palette()
+            palette.setColor(QtGui.QPalette.Window, QtGui.QColor(colours[0]))
+            palette.setColor(QtGui.QPalette.WindowText, QtGui.QColor(colours[1]))
+            self.setPalette(palette)
 
 
 class HoldRing(QtWidgets.QWidget):

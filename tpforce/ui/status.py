@@ -49,6 +49,7 @@ class StatusInfo:
             self.fields[name] = label
         self._rate_t: list[float] = []
         self._rate_n: list[int] = []
+        self._rate_shown_at = 0.0
         self._shown: tuple[object, ...] | None = None
         self.bar = bar
 
@@ -75,7 +76,9 @@ class StatusInfo:
             self._rate_t.pop(0)
             self._rate_n.pop(0)
         dt = now_s - self._rate_t[0]
-        self.rate_sps = (count - self._rate_n[0]) / dt if dt > 0.5 else self.rate_sps
+        if dt > 0.5 and now_s - self._rate_shown_at >= 1.0:  # the figure changes once a second
+            self.rate_sps = (count - self._rate_n[0]) / dt
+            self._rate_shown_at = now_s
 
     def show(self, signal: bool) -> None:
         """Write the fields (only when one changed)."""

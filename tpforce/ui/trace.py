@@ -79,7 +79,7 @@ class TracePlot(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setMenuEnabled(False)
-        self.setLabel("bottom", "time", units="s")
+        self.setLabel("bottom", "seconds before now")
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.band = pg.LinearRegionItem(values=(0, 0), orientation="horizontal", movable=False,
@@ -94,6 +94,9 @@ class TracePlot(pg.PlotWidget):
             self.addItem(item)
         self.curve = self.plot(pen=pg.mkPen("#1a1a1a", width=1))
         self._band: Band | None = None
+        self._top = 10.0
+        self.setYRange(0.0, self._top, padding=0)
+        self.setXRange(-window_s, 0.0, padding=0)
         self._unit: tuple[Unit, float] | None = None
         self.set_unit(Unit.N, 1.0)
 
@@ -110,6 +113,7 @@ class TracePlot(pg.PlotWidget):
     def set_window_s(self, window_s: float) -> None:
         """Show the last `window_s` seconds (buffer capacity stays as allocated)."""
         self.window_s = window_s
+        self.setXRange(-window_s, 0.0, padding=0)
 
     def show_band(self, band: Band | None) -> None:
         """Shade the band and draw the PPT and centre lines (hidden before a threshold)."""
@@ -131,13 +135,14 @@ class TracePlot(pg.PlotWidget):
         t, f = self.buffer.window(self.window_s)
         if len(t) == 0:
             return new
-        self.curve.setData(t, f, connect="finite")
         t_end = float(t[-1])
-        self.setXRange(t_end - self.window_s, t_end, padding=0)
+        # Seconds before now on a fixed axis: the ticks stay put and only the curve moves.
+        self.curve.setData(t - t_end, f, connect="finite")
         top = float(np.max(f, initial=0.0, where=np.isfinite(f)))
-        ceiling = self._band.over_n * 1.25 if self._band else 10.0
-        self._top = max(ceiling, top * 1.1)
-        self.setYRange(0.0, self._top, padding=0)
+        need = max(self._band.over_n * 1.25 if self._band else 10.0, top * 1.1)
+        if need > self._top or need < 0.7 * self._top:  # grow at once, shrink with hysteresis
+            self._top = need
+            self.setYRange(0.0, self._top, padding=0)
         return new
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:

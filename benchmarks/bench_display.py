@@ -1,0 +1,261 @@
+"""The live display: frame time, GUI CPU, pty-to-paint latency, NO SIGNAL time, memory.
+
+- frame time: `refresh()` plus a synchronous repaint of the whole window, offscreen, with a
+  60 s trace window full of 80 Hz or 1 kHz data and 1/60 s of new samples per frame;
+- CPU: `tpforce live` in its own process on a simulated probe (in this process) at 80 Hz
+  and 1 kHz, sampled from /proc after warm-up;
+- latency: a feeder process writes probe frames to a pty and notes when; this process reads
+  them through SerialSource and the core, and the trace reports each painted frame: latency
+  is paint time minus the write time of the oldest sample new in that frame;
+- NO SIGNAL: time from the last sample's arrival to the readout going grey;
+- memory: a 2-hour 1 kHz session pushed through processor and window faster than real time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import make_recording, percentile
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+FRAME_S = 1.0 / 60.0
+WINDOW_S = 60.0
+
+
+_APP: list[object] = []  # keeps the QApplication alive for the whole run
+
+
+def _app() -> object:
+    from PyQt5 import QtWidgets
+
+    if not _APP:
+        _APP.append(QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1]))
+    return _APP[0]
+
+
+def _window(rate_sps: int, ring_s: float = 120.0):
+    """A window on a processor fed directly (no port): the GUI's cost alone."""
+    from tpforce.core.calibration import Calibration
+    from tpforce.core.consumer import EventQueue
+    from tpforce.core.processor import Processor
+    from tpforce.core.ringbuffer import SampleRing
+    from tpforce.core.tracker import HoldConfig, Tracker
+    from tpforce.ui.settings import LiveSettings
+    from tpforce.ui.sound import SoundPlayer
+    from tpforce.ui.window import LiveWindow
+
+    _app()
+    ring, events = SampleRing(int(ring_s * rate_sps)), EventQueue()
+    processor = Processor(Calibration(8400, 1 / 42000), Tracker(HoldConfig()), [ring, events])
+    player = SoundPlayer(folder=Path(tempfile.gettempdir()) / "tpforce-bench-sounds",
+                         enable_audio=False)
+    window = LiveWindow(processor, ring, events, LiveSettings(window_s=WINDOW_S),
+                        player=player, max_rate_sps=rate_sps)
+    window.timer.stop()  # the benchmark drives the frames
+    window.show()
+    return window, processor
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def frame_times(rate_sps: int, frames: int) -> list[float]:
+    """Milliseconds per frame (refresh + synchronous repaint) with a full 60 s window."""
+    window, processor = _window(rate_sps)
+    rec = make_recording(WINDOW_S * 2, rate_sps)
+    per_frame = max(1, round(rate_sps * FRAME_S))
+    processor.on_batch(rec[: int(WINDOW_S * rate_sps)].copy())
+    window.refresh()
+    window.repaint()
+    pos, out = int(WINDOW_S * rate_sps), []
+    for _ in range(frames):
+        if pos + per_frame > len(rec):
+            pos = int(WINDOW_S * rate_sps)
+        chunk = rec[pos:pos + per_frame].copy()
+        chunk["t_s"] += processor.state.t_s - chunk["t_s"][0] + 1.0 / rate_sps
+        processor.on_batch(chunk)
+        pos += per_frame
+        t0 = time.perf_counter()
+        window.refresh()
+        window.repaint()
+        out.append((time.perf_counter() - t0) * 1000)
+    window.close()
+    return out
+
+
+def gui_cpu(rate_sps: int, seconds: float) -> float:
+    """Percent of one core used by `tpforce live` on a simulated probe, after warm-up."""
+    from tpforce.io.sim.probe import SimProbe
+
+    with SimProbe(rate_sps=rate_sps) as probe, tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        proc = subprocess.Popen([sys.executable, "-m", "tpforce", "live", "--port", probe.port,
+                                 "--duration", str(seconds + 6), "--settings",
+                                 str(Path(tmp) / "s.ini")], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(4.0)  # imports, window, first frames
+            ticks0, t0 = _cpu_ticks(proc.pid), time.monotonic()
+            time.sleep(seconds)
+            ticks1, t1 = _cpu_ticks(proc.pid), time.monotonic()
+        finally:
+            proc.wait(timeout=60)
+    return 100.0 * (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+
+
+def _cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def feed(rate_sps: int, seconds: float, out: str) -> None:
+    """Feeder process: stream probe frames into a pty, noting each sample's write time."""
+    from tpforce.core.protocol import encode_sample
+
+    master, slave = os.openpty()
+    import tty
+
+    tty.setraw(slave)
+    print(os.ttyname(slave), flush=True)
+    sys.stdin.readline()  # the reader is open: go
+    n = int(rate_sps * seconds)
+    written = np.zeros(n)
+    t0 = time.monotonic()
+    k = 0
+    while k < n:
+        due = min(n, int((time.monotonic() - t0) * rate_sps) + 1)
+        if due > k:
+            frames = b"".join(encode_sample(i, round(i * 1e6 / rate_sps), 8400 + 420_000, 0)
+                              for i in range(k, due))
+            now = time.monotonic()
+            os.write(master, frames)
+            written[k:due] = now
+            k = due
+        time.sleep(0.0005)
+    np.save(out, written)
+    sys.stdin.readline()  # keep the pty open until told
+    os.close(master)
+
+
+def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], float]:
+    """Pty write -> painted frame (ms, oldest and newest new sample), and NO SIGNAL time."""
+    from PyQt5 import QtCore
+
+    from tpforce.io.serial_source import SerialSource
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "written.npy")
+        feeder = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_display", "feed",
+                                   str(rate_sps), str(seconds), out],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert feeder.stdin is not None and feeder.stdout is not None
+        port = feeder.stdout.readline().strip()
+        window, processor = _window(rate_sps)
+        source = SerialSource(port, processor, reconnect=False).open()
+        paints: list[tuple[float, int, int]] = []
+        last_seen = [0]
+
+        def painted(_: float) -> None:
+            seen = window.trace.buffer.seen
+            if seen > last_seen[0]:
+                paints.append((time.monotonic(), last_seen[0], seen))
+                last_seen[0] = seen
+
+        window.trace.on_painted = painted
+        window.timer.start()
+        feeder.stdin.write("go\n")
+        feeder.stdin.flush()
+        loop = QtCore.QEventLoop()
+        stale_at: list[float] = []
+
+        def check() -> None:  # runs after each refresh: the same timer, connected later
+            if stale_at or not Path(out).exists():
+                return
+            if window.stale:
+                stale_at.append(time.monotonic())
+                loop.quit()
+
+        window.timer.timeout.connect(check)
+        QtCore.QTimer.singleShot(int((seconds + 10) * 1000), loop.quit)
+        loop.exec_()
+        written = np.load(out)
+        last_arrival = float(window.ring.latest(1)["t_host_s"][0])
+        stale_ms = ((stale_at[0] if stale_at else time.monotonic()) - last_arrival) * 1000
+        feeder.stdin.write("done\n")
+        feeder.stdin.flush()
+        feeder.wait(timeout=10)
+        source.close()
+        window.close()
+    warm = [p for p in paints if p[1] > rate_sps]  # skip the first second
+    oldest = [(t - written[a]) * 1000 for t, a, b in warm if b <= len(written)]
+    newest = [(t - written[b - 1]) * 1000 for t, a, b in warm if b <= len(written)]
+    return oldest, newest, stale_ms
+
+
+def memory_growth(hours: float, rate_sps: int = 1000) -> tuple[float, float, float]:
+    """RSS after 10 simulated minutes and at the end (MB), and seconds taken."""
+    window, processor = _window(rate_sps)
+    loop = make_recording(600, rate_sps)
+    chunk_n = rate_sps  # 1 s of data per frame: 60x faster than real time
+    total = int(hours * 3600)
+    warm_mb = 0.0
+    start = time.perf_counter()
+    for s in range(total):
+        i = (s * chunk_n) % len(loop)
+        chunk = loop[i:i + chunk_n].copy()
+        chunk["t_s"] = s + np.arange(chunk_n) / rate_sps
+        chunk["seq"] = s * chunk_n + np.arange(chunk_n)
+        processor.on_batch(chunk)
+        window.refresh()
+        if s % 30 == 0:
+            window.repaint()
+        if s == 600:
+            warm_mb = _rss_mb()
+    end_mb = _rss_mb()
+    window.close()
+    return warm_mb, end_mb, time.perf_counter() - start
+
+
+def run(quick: bool = False) -> list[str]:
+    """All display figures as lines for docs/benchmarks.md."""
+    lines = []
+    frames = 200 if quick else 1200
+    for rate in (80, 1000):
+        ms = frame_times(rate, frames)
+        lines.append(f"frame time, {rate} Hz input, 60 s window: median "
+                     f"{percentile(ms, 50):.2f} ms, p99 {percentile(ms, 99):.2f} ms "
+                     f"({frames} frames, offscreen)")
+    cpu_s = 5.0 if quick else 20.0
+    for rate in (80, 1000):
+        lines.append(f"CPU of the GUI process (tpforce live), {rate} Hz: "
+                     f"{gui_cpu(rate, cpu_s):.0f} % of one core ({cpu_s:.0f} s after warm-up)")
+    lat_s = 5.0 if quick else 20.0
+    for rate in (80, 1000):
+        oldest, newest, stale_ms = latency(rate, lat_s)
+        lines.append(f"pty write -> painted frame, {rate} Hz: p99 {percentile(oldest, 99):.1f} ms"
+                     f" (median {percentile(oldest, 50):.1f}) for the oldest new sample, p99 "
+                     f"{percentile(newest, 99):.1f} ms for the newest ({len(oldest)} frames)")
+        lines.append(f"last sample -> NO SIGNAL shown, {rate} Hz: {stale_ms:.0f} ms")
+    hours = 0.25 if quick else 2.0
+    warm, end, took = memory_growth(hours)
+    lines.append(f"memory, {hours:g} h session at 1 kHz (run in {took:.0f} s): RSS "
+                 f"{warm:.1f} MB after 10 min, {end:.1f} MB at the end, growth "
+                 f"{end - warm:+.1f} MB")
+    return lines
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "feed":
+        feed(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+    else:
+        print("\n".join(run(quick="--quick" in sys.argv)))
