@@ -322,6 +322,9 @@ void setup(void)
     load_serial_number();
     adc_begin();
     last_data_ms = millis();
+    /* A lone delimiter first: a frame cut short by the reset ends here, as a counted
+     * error at the host, instead of swallowing the banner. */
+    Serial.write((uint8_t)0x00);
     send_info(); /* the banner: the host learns who we are, and that we restarted */
 }
 
