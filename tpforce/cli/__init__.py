@@ -15,6 +15,9 @@ COMMANDS = {
     "analyze": "analyze",
     "live": "live",
     "calibration": "calibration",
+    "stream": "stream",
+    "ports": "ports",
+    "sim": "sim",
 }
 
 

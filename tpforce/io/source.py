@@ -61,8 +61,8 @@ def open_error_message(url: str, exc: BaseException) -> str:
                "in again) or install the udev rule: see 'Devices and ports' in README.md"
                if sys.platform.startswith("linux") else "check that you may use this port")
         return f"{url}: permission denied; {fix}"
-    if err == errno.EBUSY or "busy" in text.lower() or "Access is denied" in text or \
-            "exclusively lock" in text:
+    busy_words = ("busy", "access is denied", "exclusively lock")
+    if err in (errno.EBUSY, errno.EAGAIN) or any(w in text.lower() for w in busy_words):
         return f"{url}: the port is busy; close the other program that has it open"
     if err == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
         return f"{url}: no such port; run 'tpforce ports' to list the ports on this machine"

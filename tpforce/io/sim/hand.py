@@ -1,7 +1,8 @@
-"""A simulated therapist's hand and a scripted session, for a realistic virtual probe.
+"""A simulated therapist's hand and scripted sessions, for a realistic virtual probe.
 
 Figures from DOMAIN.md: steady-hold CV about 4 %, physiological tremor 8-12 Hz growing with
-force, visual corrections about 1 Hz, reaction about 200 ms, ramps about 5 N/s.
+force, visual corrections about 1 Hz, reaction about 200 ms, ramps about 5 N/s, and without
+feedback an exponential sag of 8-15 % with a time constant of about 6.5 s.
 """
 
 from __future__ import annotations
@@ -41,6 +42,44 @@ def demo_script(ppt_n: float = 20.0, hold_s: float = 35.0) -> list[Step]:
     ]
 
 
+def threshold_ramp_script(ppt_n: float = 20.0, rate_n_per_s: float = 5.0) -> list[Step]:
+    """A PPT trial: rest, a steady ramp at 5 N/s to the threshold, the mark, release."""
+    return [Step(1.0, 0.0), Step(ppt_n / rate_n_per_s, ppt_n), Step(0.3, ppt_n, button=True),
+            Step(1.0, 0.0), Step(3.0, 0.0)]
+
+
+def hold_with_excursions_script(target_n: float = 16.0, hold_s: float = 60.0) -> list[Step]:
+    """A long hold at `target_n` with a brief push above and a dip below every 15 s."""
+    steps = [Step(1.0, 0.0), Step(target_n / 5.0, target_n)]
+    for _ in range(max(int(hold_s // 15), 1)):
+        steps += [Step(11.0, target_n), Step(0.8, target_n * 1.2), Step(0.8, target_n),
+                  Step(1.6, target_n), Step(0.4, target_n * 0.8), Step(0.4, target_n)]
+    return [*steps, Step(2.0, 0.0), Step(3.0, 0.0)]
+
+
+def overshoot_script(ppt_n: float = 20.0) -> list[Step]:
+    """Aim for 82 % of PPT, overshoot past the threshold, come back into the band."""
+    target = 0.82 * ppt_n
+    return [Step(1.0, 0.0), Step(target / 6.0, ppt_n * 1.1), Step(0.5, ppt_n * 1.1),
+            Step(1.0, target), Step(20.0, target), Step(2.0, 0.0), Step(3.0, 0.0)]
+
+
+def release_script(target_n: float = 16.0) -> list[Step]:
+    """A hold, then the therapist lets go abruptly (release within 200 ms)."""
+    return [Step(1.0, 0.0), Step(target_n / 5.0, target_n), Step(15.0, target_n),
+            Step(0.2, 0.0), Step(5.0, 0.0)]
+
+
+SCENARIOS = {
+    "demo": demo_script,
+    "ramp": threshold_ramp_script,
+    "hold": hold_with_excursions_script,
+    "overshoot": overshoot_script,
+    "release": release_script,
+}
+"""Scripted sessions by name, for `tpforce sim --scenario` and for tests."""
+
+
 class ScriptedIntent:
     """The force the therapist means to apply, and the button, as functions of time (looping)."""
 
@@ -75,6 +114,9 @@ class Hand:
         tremor_frac: float = 0.01,
         correction_tau_s: float = 1.0,
         reaction_tau_s: float = 0.2,
+        feedback: bool = True,
+        sag_frac: float = 0.12,
+        sag_tau_s: float = 6.5,
     ) -> None:
         self._rng = np.random.default_rng(seed)
         self.cv = cv
@@ -82,6 +124,11 @@ class Hand:
         self.tremor_frac = tremor_frac
         self.correction_tau_s = correction_tau_s
         self.reaction_tau_s = reaction_tau_s
+        self.feedback = feedback  # False: the therapist cannot see the force, and it sags
+        self.sag_frac = sag_frac
+        self.sag_tau_s = sag_tau_s
+        self._steady_s = 0.0  # how long the intended force has stayed put
+        self._last_target: float | None = None
         self._lagged = 0.0
         self._wander = 0.0
         self._phase = 0.0
@@ -101,6 +148,13 @@ class Hand:
             self._wander = self._wander * k + self.cv * math.sqrt(1 - k * k) * self._rng.normal()
             self._phase += 2 * math.pi * self.tremor_hz * dt * (1 + 0.1 * self._rng.normal())
             level = self._lagged
+            if self._last_target is not None and abs(target - self._last_target) < 1e-9:
+                self._steady_s += dt
+            else:
+                self._steady_s = 0.0
+            self._last_target = target
+            if not self.feedback:  # unseen, a held force sags exponentially (DOMAIN.md)
+                level *= 1.0 - self.sag_frac * (1.0 - math.exp(-self._steady_s / self.sag_tau_s))
             tremor = (self.tremor_frac * level + 0.02) * math.sin(self._phase)
             out[i] = max(level * (1 + self._wander) + tremor, 0.0)
         self._last_t = last

@@ -1,0 +1,183 @@
+"""`tpforce stream --port PORT`: the headless tap, one line per sample and per event on stdout.
+
+Columns: host time (monotonic s), device time (s), sequence, raw counts, force (N), flags.
+`--format csv` writes events as `# {json}` comment lines; `--format jsonl` writes one JSON
+object per line, samples and events alike (events carry an "event" key). `--port sim` opens
+the built-in simulated probe; `--port auto` finds a plugged-in probe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import queue
+import sys
+import time
+from typing import TextIO
+
+import numpy as np
+
+from tpforce.cli.wiring import resolve_port
+from tpforce.core.calibration import Calibration
+from tpforce.core.events import Event
+from tpforce.io.drivers import DRIVERS, calibration_for, make_source
+from tpforce.io.recorder import Recorder, RecordingError, event_to_dict
+from tpforce.io.serial_source import CommandError, SerialSource, SourceOpenError
+
+COLUMNS = ("t_host_s", "t_s", "seq", "raw", "force_n", "flags")
+
+
+def add_source_args(p: argparse.ArgumentParser) -> None:
+    """The options that choose and configure a source (shared with other commands)."""
+    p.add_argument("--port", required=True, metavar="PORT",
+                   help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://host:port, "
+                        "rfc2217://...), 'auto' to find the probe, 'sim' for the simulated one")
+    p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
+                   help="what speaks on the port (default: the tpforce probe)")
+    p.add_argument("--baud", type=int, metavar="N", help="baud rate (default: the driver's)")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="ascii driver: where the number is, as a group named 'value' (or the "
+                        "first group), with an optional group 'unit'")
+    p.add_argument("--unit", default=None, metavar="U",
+                   help="gauge drivers: unit when the line names none (N, mN, kN, kgf, gf, "
+                        "lbf, ozf; default N)")
+    p.add_argument("--invert", action="store_true", help="gauge drivers: flip the sign")
+    p.add_argument("--rate", type=float, metavar="HZ",
+                   help="gauge drivers: polling or streaming rate")
+    p.add_argument("--no-reconnect", action="store_true",
+                   help="stop when the port goes away instead of waiting for it")
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    """Register the command."""
+    p = sub.add_parser(name, help="print samples and events as CSV or JSON lines",
+                       description=__doc__)
+    add_source_args(p)
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
+    p.set_defaults(run=run)
+
+
+class _Tap:
+    """Queues batches and events for the printing thread, which calibrates probe counts."""
+
+    def __init__(self, calibration: Calibration | None) -> None:
+        self.calibration = calibration
+        self.queue: queue.SimpleQueue[np.ndarray | Event] = queue.SimpleQueue()
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        self.queue.put(batch.copy())
+
+    def on_event(self, event: Event) -> None:
+        self.queue.put(event)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _num(x: float) -> object:
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _print(item: np.ndarray | Event, fmt: str, out: TextIO) -> None:
+    if isinstance(item, Event):
+        data = event_to_dict(item)
+        if fmt == "csv":
+            out.write(f"# {json.dumps(data)}\n")
+        else:
+            out.write(json.dumps({"event": data.pop("type"), **data}) + "\n")
+        return
+    cols = [item[c].tolist() for c in COLUMNS]
+    if fmt == "csv":
+        out.write("".join(f"{h:.6f},{t:.6f},{s},{r},{f:.6f},{g}\n"
+                          for h, t, s, r, f, g in zip(*cols, strict=True)))
+    else:
+        out.write("".join(json.dumps(dict(zip(COLUMNS, (h, t, s, r, _num(f), g), strict=True)))
+                          + "\n" for h, t, s, r, f, g in zip(*cols, strict=True)))
+
+
+def driver_options(args: argparse.Namespace) -> dict[str, object]:
+    """Source options from the command line (None where not given)."""
+    return {"baudrate": args.baud, "pattern": args.pattern, "unit": args.unit,
+            "invert": args.invert or None, "rate_hz": args.rate,
+            "reconnect": not args.no_reconnect}
+
+
+def probe_calibration(source: SerialSource) -> Calibration:
+    """The probe's own calibration record, or raw counts (1 N per count) with a warning."""
+    try:
+        record = source.read_calibration(timeout=2.0)
+    except CommandError as exc:
+        from tpforce.cli import UserError
+
+        raise UserError(f"{source.port}: the device does not answer as a tpforce probe "
+                        f"({exc}); try --driver for another gauge") from None
+    if record is None:
+        print("tpforce: the probe has no calibration record; force_n shows raw counts",
+              file=sys.stderr)
+        return Calibration()
+    return Calibration(record.zero_counts, record.n_per_count, record.tip_area_mm2 / 100.0,
+                       serial=record.serial)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the source and print until the duration ends, the pipe closes or Ctrl-C."""
+    from tpforce.cli import UserError
+
+    tap = _Tap(None)
+    out = sys.stdout
+    recorder = None
+    if args.record:
+        try:
+            recorder = Recorder(args.record, meta={"port": args.port, "driver": args.driver})
+        except RecordingError as exc:
+            raise UserError(str(exc)) from None
+
+    def handle(item: np.ndarray | Event) -> None:
+        """Calibrate, print and record one item, on this (the main) thread."""
+        if isinstance(item, np.ndarray) and tap.calibration is not None:
+            tap.calibration.apply(item)
+        _print(item, args.format, out)
+        if recorder is not None:
+            (recorder.on_batch if isinstance(item, np.ndarray) else recorder.on_event)(item)
+    owned = None
+    try:
+        port, owned = resolve_port(args.port, args.driver)
+        source = make_source(port, args.driver, tap, **driver_options(args))  # type: ignore[arg-type]
+        source.open()
+    except (SourceOpenError, ValueError) as exc:
+        if owned is not None:
+            owned.stop()  # type: ignore[attr-defined]
+        if recorder is not None:
+            recorder.close()
+        raise UserError(str(exc)) from None
+    try:
+        with source:
+            if calibration_for(source) is None:  # the probe: counts to newtons here
+                tap.calibration = probe_calibration(source)  # type: ignore[arg-type]
+            if args.format == "csv":
+                out.write(",".join(COLUMNS) + "\n")
+            end = time.monotonic() + args.duration if args.duration else math.inf
+            while time.monotonic() < end:
+                try:
+                    item = tap.queue.get(timeout=min(0.1, max(end - time.monotonic(), 0.001)))
+                except queue.Empty:
+                    continue
+                handle(item)
+                if tap.queue.empty():
+                    out.flush()
+            while not tap.queue.empty():
+                handle(tap.queue.get_nowait())
+            out.flush()
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader of our pipe is gone: stop quietly
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if recorder is not None:
+            recorder.close()
+        if owned is not None:
+            owned.stop()  # type: ignore[attr-defined]
+    return 0
