@@ -122,6 +122,13 @@ class StreamAssembler:
         events: list[Event] = []
         if n == 0:
             return empty_batch(0), events
+        if self._last_seq is not None:
+            wire = self._plausible(wire, self._last_seq, self._last_tus)
+        else:
+            wire = self._plausible(wire, int(wire["seq"][0]) - 1, int(wire["t_us"][0]))
+        n = len(wire)
+        if n == 0:
+            return empty_batch(0), events
         seq = wire["seq"].astype(np.int64)
         prev = self._last_seq if self._last_seq is not None else int(seq[0]) - 1
         dseq = np.diff(seq, prepend=prev) % WRAP
@@ -150,10 +157,7 @@ class StreamAssembler:
                                                  t_host_s, events)
         else:
             prev_seq, prev_tus = self._last_seq, self._last_tus
-        wire = self._plausible(wire, prev_seq, prev_tus)
         n = len(wire)
-        if n == 0:
-            return empty_batch(0)
         seq = wire["seq"].astype(np.int64)
         tus = wire["t_us"].astype(np.int64)
         flags = wire["flags"].astype(np.uint16)
@@ -170,9 +174,10 @@ class StreamAssembler:
             flags[i] |= SampleFlag.GAP_BEFORE
         self.stats.lost += int(lost[gaps].sum()) if len(gaps) else 0
         self.stats.samples += n
-        steps = int(dseq.sum())
-        if steps > 0 and not new:
-            period = float(dtus.sum()) * 1e-6 / steps
+        skip = 1 if new else 0  # a new epoch's first row has no step before it
+        steps = int(dseq[skip:].sum())
+        if steps > 0:
+            period = float(dtus[skip:].sum()) * 1e-6 / steps
             self._period_s = period if self._period_s == 0 else 0.8 * self._period_s + 0.2 * period
         self._seq_base = int(useq[-1]) - int(seq[-1])
         self._t_base_us = int(utus[-1]) - int(tus[-1])
@@ -197,9 +202,11 @@ class StreamAssembler:
             tus = wire["t_us"].astype(np.int64)
             dseq = np.diff(seq, prepend=prev_seq) % WRAP
             dtus = np.diff(tus, prepend=prev_tus) % WRAP
+            restart = (dseq == 0) | (dseq >= HALF)  # judged by the epoch logic instead
             bad = dtus >= HALF
             if period > 0:
                 bad |= (dseq > 2) & (dtus * 1e-6 < 0.5 * (dseq - 1) * period)
+            bad &= ~restart
             if not bad.any():
                 return wire
             i = int(np.argmax(bad))

@@ -1,0 +1,88 @@
+"""The stream assembler and clock map on their own: wraparound, resets, jitter and drift."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tpforce.core.events import DeviceReset, FramesLost
+from tpforce.core.protocol import SAMPLE_WIRE_DTYPE
+from tpforce.core.samples import SampleFlag
+from tpforce.core.stream import WRAP, ClockMap, StreamAssembler
+
+
+def wire(seq: np.ndarray, t_us: np.ndarray) -> np.ndarray:
+    w = np.zeros(len(seq), dtype=SAMPLE_WIRE_DTYPE)
+    w["seq"] = np.asarray(seq) % WRAP
+    w["t_us"] = np.asarray(t_us) % WRAP
+    w["raw"] = np.arange(len(seq))
+    return w
+
+
+def test_seq_and_time_unwrap_across_2_32_in_any_chunking() -> None:
+    k = np.arange(WRAP - 500, WRAP + 500, dtype=np.int64)
+    t_us = k * 1000
+    for chunk in (1, 7, 1000):
+        asm = StreamAssembler()
+        parts = [asm.assemble(wire(k[i:i + chunk], t_us[i:i + chunk]), 1.0)[0]
+                 for i in range(0, len(k), chunk)]
+        got = np.concatenate(parts)
+        assert np.array_equal(got["seq"], k - 0)  # the device's own numbers, unwrapped
+        assert np.allclose(np.diff(got["t_s"]), 1e-3)
+        assert asm.stats.lost == 0 and asm.stats.resets == 0
+
+
+def test_losses_are_exact_and_flagged() -> None:
+    seq = np.array([0, 1, 2, 5, 6, 10])
+    asm = StreamAssembler()
+    batch, events = asm.assemble(wire(seq, seq * 12_500), 1.0)
+    assert asm.stats.lost == 5
+    assert [e.count for e in events if isinstance(e, FramesLost)] == [2, 3]
+    assert np.flatnonzero(batch["flags"] & SampleFlag.GAP_BEFORE).tolist() == [3, 5]
+
+
+def test_a_reset_starts_a_new_epoch_after_the_host_gap() -> None:
+    asm = StreamAssembler()
+    a, _ = asm.assemble(wire(np.arange(100, 200), np.arange(100, 200) * 12_500), 10.0)
+    asm.device_reset()  # the banner
+    b, events = asm.assemble(wire(np.arange(0, 10), np.arange(0, 10) * 12_500 + 300), 13.0)
+    assert any(isinstance(e, DeviceReset) for e in events)
+    assert b["seq"][0] == a["seq"][-1] + 1
+    assert b["t_s"][0] - a["t_s"][-1] >= 3.0 - 1e-9  # the host saw 3 s pass
+    assert b["flags"][0] & SampleFlag.RESET_BEFORE and asm.stats.resets == 1
+    assert asm.stats.lost == 0
+
+
+def test_a_restart_inside_one_batch_is_split() -> None:
+    seq = np.array([7, 8, 9, 0, 1, 2])
+    t_us = np.array([7, 8, 9, 0, 1, 2]) * 1000
+    batch, events = StreamAssembler().assemble(wire(seq, t_us), 1.0)
+    assert np.all(np.diff(batch["seq"]) == 1) and np.all(np.diff(batch["t_s"]) > 0)
+    assert sum(isinstance(e, DeviceReset) for e in events) == 1
+
+
+def test_implausible_frames_are_rejected() -> None:
+    asm = StreamAssembler()
+    seq = np.arange(0, 50)
+    asm.assemble(wire(seq, seq * 1000), 1.0)
+    bad = wire(np.array([50, 51, 90_000, 52]), np.array([50_000, 51_000, 52_000, 52_000]))
+    batch, _ = asm.assemble(bad, 1.1)  # seq jumped 90,000 while the clock moved 1 ms
+    assert batch["seq"].tolist() == [50, 51, 52]
+    assert asm.stats.rejected == 1 and asm.stats.lost == 0
+
+
+def test_clock_map_ignores_jitter_and_follows_drift() -> None:
+    rng = np.random.default_rng(3)
+    rate, drift, offset = 1000, 0.005, 500.0  # the device clock runs 0.5 % slow
+    t_dev = np.arange(0, 60, 1 / rate)
+    t_true = offset + t_dev * (1 + drift)  # host time at which each sample was measured
+    cm = ClockMap()
+    mapped = []
+    for i in range(0, len(t_dev), 10):  # batches of 10, delivered late by 0.2-8 ms
+        arrival = t_true[i + 9] + 0.0002 + rng.exponential(0.002)
+        cm.update(t_dev[i + 9], arrival)
+        mapped.append(cm.to_host(t_dev[i:i + 10], arrival))
+    host = np.concatenate(mapped)
+    err = host - t_true
+    assert np.all(np.diff(host) >= 0)
+    assert np.abs(err[len(err) // 6:]).max() < 0.002  # after 10 s: within 2 ms, no jitter
+    assert np.median(np.abs(err[len(err) // 6:])) < 0.001
