@@ -81,3 +81,25 @@ def test_live_command_on_a_missing_port_says_what_to_do(tmp_path: Path) -> None:
     out = run_tpforce(["live", "--port", str(tmp_path / "ttyNONE")], env)
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "ports" in out.stderr
+
+
+def test_record_switch_writes_a_recording_folder_while_on(rig_factory, tmp_path: Path) -> None:
+    from tpforce.cli.live import recorder_switch
+    from tpforce.io.sim.hand import Step
+
+    rig = rig_factory([Step(1.0, 5.0), Step(60.0, 5.0)], speed=4.0)
+    record = recorder_switch(rig.session, tmp_path / "recs", "sim")
+    name = record(True)
+    folder = tmp_path / "recs" / name
+    assert folder.is_dir()
+    count = rig.session.ring.count
+    deadline_count = count + 80
+    import time as _time
+
+    end = _time.monotonic() + 10
+    while rig.session.ring.count < deadline_count and _time.monotonic() < end:
+        _time.sleep(0.02)  # waits on the stream's own progress, bounded
+    assert record(False) == ""
+    assert (folder / "meta.json").exists()
+    lines = (folder / "samples.csv").read_text().splitlines()
+    assert len(lines) > 40

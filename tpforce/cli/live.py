@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tpforce.cli.wiring import Session, open_session, qt_display_problem
 from tpforce.core.calibration import Calibration
 from tpforce.core.tracker import HoldConfig
-
-DRIVERS = ("probe",)
 
 
 def add_window_args(p: argparse.ArgumentParser) -> None:
@@ -26,15 +25,20 @@ def add_window_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings", type=Path, metavar="INI",
                    help="keep the display settings in this file instead of the user's")
     p.add_argument("--fullscreen", action="store_true", help="open full screen (F11 toggles)")
+    p.add_argument("--record-dir", type=Path, default=Path("recordings"), metavar="DIR",
+                   help="where the R key puts recordings (default: ./recordings)")
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(name, help="live display on a probe on a serial port",
                        description=__doc__)
+    from tpforce.io.drivers import DRIVERS
+
     p.add_argument("--port", required=True, metavar="PORT",
-                   help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://...)")
-    p.add_argument("--driver", default="probe", choices=DRIVERS,
+                   help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://...), "
+                        "'auto' or 'sim'")
+    p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
                    help="what speaks on the port (default: the tpforce probe)")
     add_window_args(p)
     p.set_defaults(run=run)
@@ -54,14 +58,41 @@ def launch_window(session: Session, args: argparse.Namespace, title: str, device
                             full_screen=args.fullscreen, max_rate_sps=max_rate_sps)
     source = session.source
     health = getattr(source, "health", None)
-    link = LiveLink(device=device,
+    link = LiveLink(device=device, record=recorder_switch(session, args.record_dir, device),
                     lost_frames=(lambda: health().lost_frames) if health else None)
     return run_window(session.processor, session.ring, session.events, options, link)
+
+
+def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bool], str]:
+    """The R key's switch: a fresh recording folder joins the processor's consumers."""
+    from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
+
+    current: list[Recorder] = []
+
+    def record(on: bool) -> str:
+        while current:  # stop what runs, whatever was asked
+            recorder = current.pop()
+            if recorder in session.processor.out.consumers:
+                session.processor.out.consumers.remove(recorder)
+            recorder.close()
+        if not on:
+            return ""
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            recorder = Recorder(new_recording_path(folder), meta={"device": device})
+        except RecordingError as exc:
+            raise OSError(str(exc)) from None
+        current.append(recorder)
+        session.processor.out.add(recorder)
+        return recorder.path.name
+
+    return record
 
 
 def run(args: argparse.Namespace) -> int:
     """Open the port, read the probe's calibration and show the window."""
     from tpforce.cli import UserError
+    from tpforce.cli.stream import probe_calibration
     from tpforce.io.serial_source import CommandError, SourceOpenError
 
     problem = qt_display_problem()
@@ -69,23 +100,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"tpforce live: {problem}", file=sys.stderr)
         return 2
     try:
-        session = open_session(args.port, Calibration(), HoldConfig())
+        session = open_session(args.port, Calibration(), HoldConfig(), driver=args.driver)
     except SourceOpenError as exc:
         raise UserError(str(exc)) from None
     try:
+        if args.driver != "probe":
+            return launch_window(session, args, f"tpforce - {args.driver} on {args.port}",
+                                 f"{args.driver} on {args.port}", 1000.0)
         try:
-            info = session.source.hello(timeout=3.0)
-            record = session.source.read_calibration()
+            info = session.source.hello(timeout=3.0)  # type: ignore[union-attr]
         except CommandError as exc:
             raise UserError(f"{args.port}: the device does not answer as a tpforce probe "
-                            f"({exc})") from None
-        if record is None:
-            print(f"tpforce live: {info.serial} has no calibration record; showing raw "
-                  "counts as newtons until it is calibrated (see calibration/)", file=sys.stderr)
-        else:
-            session.processor.calibration = Calibration(
-                record.zero_counts, record.n_per_count, record.tip_area_mm2 / 100.0,
-                serial=record.serial)
+                            f"({exc}); try --driver for another gauge") from None
+        session.processor.calibration = probe_calibration(session.source)  # type: ignore[arg-type]
         return launch_window(session, args, f"tpforce - {info.serial} on {args.port}",
                              f"{args.port} · {info.serial}", max(info.rate_sps, 80))
     finally:
