@@ -20,6 +20,7 @@ from tpforce.core.protocol import (
     Decoder,
     Info,
     Log,
+    ReferenceDecoder,
     Status,
     cobs_decode,
     cobs_encode,
@@ -30,6 +31,10 @@ from tpforce.core.protocol import (
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_frames.json").read_text())
 FRAMES = GOLDEN["frames"]
+
+
+DECODERS = {"reference": ReferenceDecoder, "bulk": lambda: Decoder(fast_path_min=1),
+            "default": Decoder}
 
 
 def _ids(entries: list[dict]) -> list[str]:
@@ -110,10 +115,11 @@ def test_frame_decodes_from_golden_wire(entry: dict) -> None:
         assert messages[0].serial == "TP000042" and messages[0].tip_area_mm2 == 100
 
 
-def test_golden_stream_decodes_in_one_feed() -> None:
+@pytest.mark.parametrize("make", DECODERS.values(), ids=DECODERS.keys())
+def test_golden_stream_decodes_in_one_feed(make: type[Decoder]) -> None:
     """All golden frames back to back: every sample in order, every counter right."""
     stream = b"".join(bytes.fromhex(e["wire"]) for e in FRAMES)
-    dec = Decoder()
+    dec = make()
     out = dec.feed(stream)
     samples = [e for e in FRAMES if e["name"].startswith("sample_")]
     assert out.samples["seq"].tolist() == [e["seq"] for e in samples]
@@ -125,10 +131,11 @@ def test_golden_stream_decodes_in_one_feed() -> None:
     assert dec.stats.bytes_in == len(stream)
 
 
+@pytest.mark.parametrize("make", DECODERS.values(), ids=DECODERS.keys())
 @pytest.mark.parametrize("entry", GOLDEN["invalid"], ids=_ids(GOLDEN["invalid"]))
-def test_invalid_wire_is_counted_not_raised(entry: dict) -> None:
+def test_invalid_wire_is_counted_not_raised(entry: dict, make: type[Decoder]) -> None:
     """Bad frames land in the counter the golden file names, and nothing decodes."""
-    dec = Decoder()
+    dec = make()
     out = dec.feed(bytes.fromhex(entry["wire"]))
     assert len(out.samples) == 0 and out.messages == []
     counter = {"crc": "crc_errors", "framing": "framing_errors",
