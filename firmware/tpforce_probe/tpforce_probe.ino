@@ -258,8 +258,9 @@ static void handle_command(const tp_frame_t *f)
         uint8_t record[TP_CAL_RECORD_LEN];
         eeprom_read_block(record, (const void *)TP_EEPROM_CAL_ADDR, sizeof record);
         send_frame(TP_CALIBRATION, record, sizeof record);
-        if (!tp_cal_record_ok(record))
-            status = TP_BAD_RECORD; /* never written (erased) or damaged */
+        /* Never written (erased, version 0xFF) is a state, not an error; damaged is. */
+        if (record[0] != 0xFF && !tp_cal_record_ok(record))
+            status = TP_BAD_RECORD;
         break;
     }
     case TP_WRITE_CAL:
