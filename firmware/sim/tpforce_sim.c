@@ -7,6 +7,8 @@
  *     -w FILE    waveform: one HX711 conversion per line, "counts [button]" (button 1 =
  *                pressed), '#' starts a comment; the last line repeats when the file ends
  *     -s SPS     HX711 rate when the firmware does not drive the RATE pin (default 80)
+ *     -S         the RATE pin is strapped on the board, not wired to the MCU: the HX711
+ *                runs at -s SPS whatever the firmware asks (a wiring mistake to catch)
  *     -r         pace the simulation to real time (default: as fast as it goes)
  *     -v         simavr's own log messages too
  *
@@ -30,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <avr_ioport.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_elf.h>
@@ -52,6 +55,8 @@
 #define PIN_SCK 5
 #define PIN_RATE 6
 #define PIN_BUTTON 7
+/* The LED (Arduino D13) is port B bit 5. */
+#define PIN_LED_PORTB 5
 
 typedef struct {
     uint8_t *data;
@@ -82,7 +87,8 @@ static int uart_xoff;
 static buffer_t to_pty, from_pty;
 static int master_fd = -1;
 static int verbose;
-static uint64_t bytes_out, bytes_in, resets;
+static uint64_t bytes_out, bytes_in, resets, led_toggles;
+static uint32_t led_level;
 
 static void on_uart_out(avr_irq_t *irq, uint32_t value, void *param)
 {
@@ -106,6 +112,14 @@ static void on_uart_xon(avr_irq_t *irq, uint32_t value, void *param)
     (void)param;
     if (value)
         uart_xoff = 0;
+}
+
+static void on_led(avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq;
+    (void)param;
+    led_level = value & 1;
+    led_toggles++;
 }
 
 static void logger(avr_t *a, const int level, const char *format, va_list ap)
@@ -223,7 +237,7 @@ static int service(int wait)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [-w waveform] [-s sps] [-r] [-v] firmware.elf\n", argv0);
+    fprintf(stderr, "usage: %s [-w waveform] [-s sps] [-S] [-r] [-v] firmware.elf\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -231,10 +245,11 @@ int main(int argc, char **argv)
     const char *waveform = NULL;
     int realtime = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "w:s:rv")) != -1) {
+    while ((opt = getopt(argc, argv, "w:s:Srv")) != -1) {
         switch (opt) {
         case 'w': waveform = optarg; break;
         case 's': hx.fixed_sps = atoi(optarg); break;
+        case 'S': hx.rate_bit = -1; break;
         case 'r': realtime = 1; break;
         case 'v': verbose = 1; break;
         default: usage(argv[0]); return 2;
@@ -306,6 +321,8 @@ int main(int argc, char **argv)
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON),
                             on_uart_xon, NULL);
     hx711_attach(&hx, avr);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), PIN_LED_PORTB),
+                            on_led, NULL);
 
     fprintf(control, "pty %s\n", pty_name);
     fflush(control);
@@ -351,11 +368,12 @@ int main(int argc, char **argv)
     double real_s = wall_s() - t0;
     fprintf(stderr,
             "tpforce_sim: simulated %.3f s in %.3f s wall (%.2fx real time), resets %llu\n"
-            "tpforce_sim: uart out %llu bytes, in %llu bytes\n"
+            "tpforce_sim: uart out %llu bytes, in %llu bytes, led toggles %llu, led %s\n"
             "tpforce_sim: hx711 produced %llu read %llu overwritten %llu collisions %llu "
             "power_downs %llu stray_pulses %llu short_reads %llu\n",
             sim_s, real_s, real_s > 0 ? sim_s / real_s : 0.0, (unsigned long long)resets,
             (unsigned long long)bytes_out, (unsigned long long)bytes_in,
+            (unsigned long long)led_toggles, led_level ? "on" : "off",
             (unsigned long long)hx.stats.produced, (unsigned long long)hx.stats.read,
             (unsigned long long)hx.stats.overwritten, (unsigned long long)hx.stats.collisions,
             (unsigned long long)hx.stats.power_downs, (unsigned long long)hx.stats.stray_pulses,

@@ -78,17 +78,19 @@ class Recorder:
 
 SUMMARY = re.compile(r"hx711 produced (\d+) read (\d+) overwritten (\d+) collisions (\d+) "
                      r"power_downs (\d+) stray_pulses (\d+) short_reads (\d+)")
+LED = re.compile(r"led toggles (\d+), led (on|off)")
 SPEED = re.compile(r"simulated ([\d.]+) s in ([\d.]+) s wall \(([\d.]+)x")
 
 
 class SimulatedProbe:
     """The simulator host process, and a SerialSource reading the firmware over its pty."""
 
-    def __init__(self, elf: Path, sim: Path, waveform: Path, log: Path) -> None:
+    def __init__(self, elf: Path, sim: Path, waveform: Path, log: Path,
+                 options: Sequence[str] = ()) -> None:
         self.log = log
         self._log_file = log.open("w")
         self.proc = subprocess.Popen(
-            [str(sim), "-w", str(waveform), str(elf)], stdin=subprocess.PIPE,
+            [str(sim), *options, "-w", str(waveform), str(elf)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self._log_file, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -171,6 +173,8 @@ class SimulatedProbe:
                 keys = ("produced", "read", "overwritten", "collisions", "power_downs",
                         "stray_pulses", "short_reads")
                 self.summary.update(zip(keys, map(int, m.groups()), strict=True))
+            if m := LED.search(text):
+                self.summary.update(led_toggles=int(m[1]), led_on=int(m[2] == "on"))
             if m := SPEED.search(text):
                 self.summary.update(sim_s=float(m[1]), wall_s=float(m[2]), speed=float(m[3]))
             self.summary["returncode"] = self.proc.returncode
@@ -187,13 +191,15 @@ def write_waveform(path: Path, counts: Sequence[int], button: Sequence[int] | No
 
 @pytest.fixture
 def sim_probe(firmware_build: tuple[Path, Path], tmp_path: Path) -> Iterator:
-    """A factory: sim_probe(counts, button) boots a simulated probe on that waveform."""
+    """A factory: sim_probe(counts, button, options) boots a simulated probe on that waveform
+    (options go to the simulator host, e.g. ["-S", "-s", "10"])."""
     started: list[SimulatedProbe] = []
 
-    def boot(counts: Sequence[int], button: Sequence[int] | None = None) -> SimulatedProbe:
+    def boot(counts: Sequence[int], button: Sequence[int] | None = None,
+             options: Sequence[str] = ()) -> SimulatedProbe:
         n = len(started)
         wave = write_waveform(tmp_path / f"waveform{n}.txt", counts, button)
-        probe = SimulatedProbe(*firmware_build, wave, tmp_path / f"sim{n}.log")
+        probe = SimulatedProbe(*firmware_build, wave, tmp_path / f"sim{n}.log", options)
         started.append(probe)
         return probe.start()
 

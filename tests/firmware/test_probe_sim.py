@@ -173,6 +173,28 @@ def test_rate_pin_switches_between_10_and_80_sps(sim_probe: Boot) -> None:
     assert not np.any(samples["flags"] & MISSED) and np.all(np.diff(samples["seq"]) == 1)
 
 
+def test_missed_conversions_are_flagged_and_counted(sim_probe: Boot) -> None:
+    """RATE strapped to 10 SPS while the firmware expects 80: each conversion comes 7 periods
+    late, so it is flagged MISSED and seq skips the 7 it takes for lost; no count is lost."""
+    counts = ramp()
+    probe = sim_probe(counts, options=["-S", "-s", "10"])
+    samples = probe.samples(8)
+    assert samples["raw"].tolist() == counts[: len(samples)]
+    assert np.all(np.diff(samples["seq"]) == 8)
+    assert np.all(samples["flags"][1:] & MISSED)
+    assert np.all(np.abs(np.diff(samples["t_s"]) * 10 - 1) < 0.01)
+
+
+def test_identify_blinks_the_led(sim_probe: Boot) -> None:
+    """IDENTIFY for 1 s toggles the LED at 4 Hz, then leaves it off."""
+    probe = sim_probe(ramp())
+    probe.source.command(FrameType.IDENTIFY, b"\x01")
+    probe.more_samples(100)  # 1.25 s of device time: the blinking is over
+    summary = probe.stop()
+    assert 7 <= summary["led_toggles"] <= 10  # 8 half-periods of 125 ms
+    assert not summary["led_on"]
+
+
 def test_calibration_record_survives_a_reset(sim_probe: Boot) -> None:
     """A record written to EEPROM is read back, and again after the MCU restarts."""
     probe = sim_probe(ramp())
