@@ -49,13 +49,18 @@ def list_serial_ports() -> list[PortInfo]:
     return sorted(ports, key=lambda p: (p.vid is None, p.device))
 
 
-def usb_serial_of(device: str) -> str | None:
-    """The USB serial number of `device` (a path, symlinks resolved), if any."""
+def usb_identity(device: str) -> tuple[str | None, int | None, int | None]:
+    """(serial number, VID, PID) of the USB port at `device` (symlinks resolved), or Nones."""
     real = os.path.realpath(device)
     for p in list_ports.comports():
-        if p.device in (device, real) and p.serial_number:
-            return str(p.serial_number)
-    return None
+        if p.device in (device, real):
+            return (str(p.serial_number) if p.serial_number else None), p.vid, p.pid
+    return None, None, None
+
+
+def usb_serial_of(device: str) -> str | None:
+    """The USB serial number of `device`, if it is a USB port that has one."""
+    return usb_identity(device)[0]
 
 
 def ask_hello(url: str, baudrate: int = 115200, timeout_s: float = PROBE_TIMEOUT_S) -> Info:
@@ -114,14 +119,16 @@ def find_probe(ports: list[PortInfo] | None = None, timeout_s: float = PROBE_TIM
     return found[0].device
 
 
-def reconnect_candidates(url: str, usb_serial: str | None, try_others: bool) -> list[str]:
-    """Ports to look for a lost device on: its USB serial number, its old name, then others."""
+def reconnect_candidates(url: str, usb_serial: str | None, try_others: bool,
+                         usb_id: tuple[int | None, int | None] = (None, None)) -> list[str]:
+    """Ports to look for a lost device on: its USB serial number, its old name, then (for
+    chips without a serial number) other ports with the same VID:PID, never unrelated ones."""
     if "://" in url:
         return [url]
     ports = list_serial_ports()
     first = [p.device for p in ports if usb_serial and p.serial_number == usb_serial]
     out = [*first, url]
-    if try_others and not usb_serial:
-        out += [p.device for p in ports if p.vid is not None]
+    if try_others and not usb_serial and usb_id[0] is not None:
+        out += [p.device for p in ports if (p.vid, p.pid) == usb_id]
     seen: set[str] = set()
     return [p for p in out if not (p in seen or seen.add(p))]

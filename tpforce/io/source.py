@@ -126,6 +126,7 @@ class Source:
         self.sink_errors = 0
         self.resyncs = 0
         self._usb_serial: str | None = None
+        self._usb_id: tuple[int | None, int | None] = (None, None)
         self._serial: serial.SerialBase | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -143,7 +144,8 @@ class Source:
         if self._thread is not None:
             return self
         ser = open_port(self.url, self.baudrate)
-        self._usb_serial = _usb_serial_of(self.url)
+        serial_no, vid, pid = _usb_identity(self.url)
+        self._usb_serial, self._usb_id = serial_no, (vid, pid)
         try:
             self._serial = ser
             self._on_connect(ser)
@@ -215,10 +217,11 @@ class Source:
             return list(self.lister())
         from tpforce.io.ports import reconnect_candidates
 
-        return reconnect_candidates(self.url, self._usb_serial, self._probe_unknown_ports())
+        return reconnect_candidates(self.url, self._usb_serial, self._probe_unknown_ports(),
+                                    self._usb_id)
 
     def _probe_unknown_ports(self) -> bool:
-        """Whether other USB serial ports may be tried (the probe answers HELLO; gauges don't)."""
+        """Whether other ports of the same VID:PID may be tried (the probe answers HELLO)."""
         return False
 
     # -- delivery that a raising sink cannot break --------------------------------------
@@ -356,13 +359,13 @@ class Source:
             self._emit(SignalLost(self._last_sample_t))
 
 
-def _usb_serial_of(url: str) -> str | None:
-    """The USB serial number of the port at `url`, if it is a USB device that has one."""
+def _usb_identity(url: str) -> tuple[str | None, int | None, int | None]:
+    """(serial number, VID, PID) of the USB port at `url`, as far as the OS says."""
     if "://" in url:
-        return None
+        return None, None, None
     try:
-        from tpforce.io.ports import usb_serial_of
+        from tpforce.io.ports import usb_identity
 
-        return usb_serial_of(url)
+        return usb_identity(url)
     except Exception:  # discovery is a nicety, never a reason to fail
-        return None
+        return None, None, None
