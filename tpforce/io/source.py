@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 STALE_S = 0.25
 READ_TIMEOUT_S = 0.02
-RECONNECT_BACKOFF_S = (0.05, 0.1, 0.2, 0.5)
+RECONNECT_BACKOFF_S = (0.05, 0.1, 0.2, 0.25)
 
 PortLister = Callable[[], list[str]]
 """Returns candidate ports (paths or URLs) to look for a lost device on, best first."""
@@ -293,6 +293,8 @@ class Source:
         """The port failed: close it, say so, and end any hold via SignalLost."""
         self._close_port()
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "returned no data" in reason or "Input/output error" in reason:
+            reason = "the device was disconnected"
         self._emit(SourceError(self._last_sample_t, f"{self.port}: {reason}"))
         self._emit(Disconnected(self._last_sample_t, self.port, reason))
         self._signal_lost()
