@@ -28,7 +28,7 @@ BUILD = FIRMWARE / "build"
 ELF = BUILD / "tpforce_probe.elf"
 SIM = BUILD / "tpforce_sim"
 ARDUINO_CORE = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino")
-PACKAGES = ("gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev "
+PACKAGES = ("make gcc gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev "
             "libelf-dev pkg-config")
 WAIT_S = 30.0  # generous: the simulation runs about 5x faster than real time
 
