@@ -141,7 +141,7 @@ class SimProbe:
     def start(self) -> SimProbe:
         """Boot the device: send the banner and start streaming on a thread."""
         if self._thread is None:
-            self._send(self.info().encode())
+            self._send(b"\x00" + self.info().encode())  # lone delimiter, then the banner
             self._thread = threading.Thread(target=self._run, name="sim-probe", daemon=True)
             self._thread.start()
         return self
@@ -231,7 +231,7 @@ class SimProbe:
         self.gain = 0
         self.streaming = True
         self._out.clear()
-        self._send(self.info().encode())
+        self._send(b"\x00" + self.info().encode())  # a frame cut by the reset ends here
 
     def _send(self, data: bytes) -> None:
         """Queue bytes for the wire, through the link's faults; gone if unplugged."""
