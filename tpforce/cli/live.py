@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(name, help="live display on a probe on a serial port",
                        description=__doc__)
+    from tpforce.cli.calibration import add_calibration_arg
     from tpforce.io.drivers import DRIVERS
 
     p.add_argument("--port", required=True, metavar="PORT",
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                         "'auto' or 'sim'")
     p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
                    help="what speaks on the port (default: the tpforce probe)")
+    add_calibration_arg(p)
     add_window_args(p)
     p.set_defaults(run=run)
 
@@ -92,7 +94,7 @@ def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bo
 def run(args: argparse.Namespace) -> int:
     """Open the port, read the probe's calibration and show the window."""
     from tpforce.cli import UserError
-    from tpforce.cli.stream import probe_calibration
+    from tpforce.cli.calibration import choose_calibration
     from tpforce.io.serial_source import CommandError, SourceOpenError
 
     problem = qt_display_problem()
@@ -112,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         except CommandError as exc:
             raise UserError(f"{args.port}: the device does not answer as a tpforce probe "
                             f"({exc}); try --driver for another gauge") from None
-        session.processor.calibration = probe_calibration(session.source)  # type: ignore[arg-type]
+        session.processor.calibration = choose_calibration(  # type: ignore[arg-type]
+            session.source, args.calibration)
         return launch_window(session, args, f"tpforce - {info.serial} on {args.port}",
                              f"{args.port} · {info.serial}", max(info.rate_sps, 80))
     finally:

@@ -23,7 +23,7 @@ from tpforce.core.calibration import Calibration
 from tpforce.core.events import Event
 from tpforce.io.drivers import DRIVERS, calibration_for, make_source
 from tpforce.io.recorder import Recorder, RecordingError, event_to_dict
-from tpforce.io.serial_source import CommandError, SerialSource, SourceOpenError
+from tpforce.io.serial_source import SourceOpenError
 
 COLUMNS = ("t_host_s", "t_s", "seq", "raw", "force_n", "flags")
 
@@ -51,12 +51,15 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
+    from tpforce.cli.calibration import add_calibration_arg
+
     p = sub.add_parser(name, help="print samples and events as CSV or JSON lines",
                        description=__doc__)
     add_source_args(p)
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
+    add_calibration_arg(p)
     p.set_defaults(run=run)
 
 
@@ -105,26 +108,10 @@ def driver_options(args: argparse.Namespace) -> dict[str, object]:
             "reconnect": not args.no_reconnect}
 
 
-def probe_calibration(source: SerialSource) -> Calibration:
-    """The probe's own calibration record, or raw counts (1 N per count) with a warning."""
-    try:
-        record = source.read_calibration(timeout=2.0)
-    except CommandError as exc:
-        from tpforce.cli import UserError
-
-        raise UserError(f"{source.port}: the device does not answer as a tpforce probe "
-                        f"({exc}); try --driver for another gauge") from None
-    if record is None:
-        print("tpforce: the probe has no calibration record; force_n shows raw counts",
-              file=sys.stderr)
-        return Calibration()
-    return Calibration(record.zero_counts, record.n_per_count, record.tip_area_mm2 / 100.0,
-                       serial=record.serial)
-
-
 def run(args: argparse.Namespace) -> int:
     """Open the source and print until the duration ends, the pipe closes or Ctrl-C."""
     from tpforce.cli import UserError
+    from tpforce.cli.calibration import choose_calibration
 
     tap = _Tap(None)
     out = sys.stdout
@@ -156,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with source:
             if calibration_for(source) is None:  # the probe: counts to newtons here
-                tap.calibration = probe_calibration(source)  # type: ignore[arg-type]
+                tap.calibration = choose_calibration(source, args.calibration)  # type: ignore[arg-type]
             if args.format == "csv":
                 out.write(",".join(COLUMNS) + "\n")
             end = time.monotonic() + args.duration if args.duration else math.inf

@@ -198,6 +198,16 @@ class CalRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NoCalRecord:
+    """A CALIBRATION frame from a probe whose EEPROM record was never written (version 0xFF)."""
+
+    @staticmethod
+    def pack() -> bytes:
+        """The record bytes of an erased EEPROM, as a probe sends them."""
+        return b"\xff" * (CAL_RECORD.size + 2)
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     """A decoded host command (used by the simulated probe)."""
 
@@ -206,7 +216,7 @@ class Command:
     args: bytes
 
 
-Message = Info | Ack | Log | CalRecord | Command
+Message = Info | Ack | Log | CalRecord | NoCalRecord | Command
 
 
 def _ascii(raw: bytes) -> str:
@@ -458,6 +468,8 @@ def _decode_message(ftype: int, body: bytes) -> Message | None:
     if ftype == FrameType.LOG and len(body) >= 1:
         return Log(body[0], body[1:].decode("utf-8", "replace"))
     if ftype == FrameType.CALIBRATION:
+        if len(body) == CAL_RECORD.size + 2 and body[0] == 0xFF:
+            return NoCalRecord()
         return CalRecord.unpack(body)
     if ftype >= 0x80 and len(body) >= 1:
         return Command(ftype, body[0], body[1:])

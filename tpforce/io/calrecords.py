@@ -43,12 +43,7 @@ def load_record(path: str | Path) -> CalibrationFile:
     try:
         points = [CalPoint(float(q["force_n"]), float(q["mean_counts"]),
                            str(q.get("direction", "up"))) for q in data.get("points", [])]
-        cal = Calibration(
-            zero_counts=float(data["zero_counts"]),
-            n_per_count=float(data["n_per_count"]),
-            tip_area_cm2=float(data.get("tip_area_mm2", 100)) / 100.0,
-            serial=str(data["serial"]),
-        )
+        cal = Calibration.from_record(data)
         return CalibrationFile(p, cal, points, int(data.get("gain", 0)),
                                str(data.get("calibrated_utc", "")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

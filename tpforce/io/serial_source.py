@@ -22,6 +22,7 @@ from tpforce.core.protocol import (
     FrameType,
     Info,
     Log,
+    NoCalRecord,
     Status,
     encode_command,
 )
@@ -98,7 +99,11 @@ class SerialSource(Source):
         return self.info
 
     def read_calibration(self, timeout: float = 1.0) -> CalRecord | None:
-        """The probe's calibration record (None if its EEPROM was never written)."""
+        """The probe's calibration record (None if its EEPROM was never written).
+
+        Raises CommandError, with BAD_RECORD in its text, if the stored record is damaged.
+        """
+        self.calibration = None  # never answer with a record from an earlier read
         self.command(FrameType.READ_CAL, timeout=timeout)
         return self.calibration
 
@@ -167,6 +172,8 @@ class SerialSource(Source):
             elif isinstance(msg, CalRecord):
                 self.calibration = msg
                 self._replies.put(msg)
+            elif isinstance(msg, NoCalRecord):
+                self.calibration = None
             elif isinstance(msg, Log):
                 self._emit(DeviceLog(self._last_sample_t, msg.level, msg.text))
         if len(decoded.samples):

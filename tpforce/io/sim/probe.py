@@ -27,6 +27,7 @@ from tpforce.core.protocol import (
     Decoder,
     FrameType,
     Info,
+    NoCalRecord,
     Status,
     encode_frame,
     encode_sample,
@@ -93,8 +94,9 @@ class SimProbe:
         self.max_samples = max_samples
         self.gain = 0
         self.streaming = True
-        self.cal = CalRecord(1, self.cell.zero_counts, 1.0 / self.cell.counts_per_n, 100,
-                             0, serial, 0)
+        self.cal_damaged = False  # answer READ_CAL as a probe with a corrupted EEPROM would
+        self.cal: CalRecord | None = CalRecord(
+            1, self.cell.zero_counts, 1.0 / self.cell.counts_per_n, 100, 0, serial, 0)
         self.plugged = threading.Event()  # set while the cable is in
         self.plugs = 0  # how many times it was plugged back in
         self.resets = 0
@@ -380,8 +382,11 @@ class SimProbe:
             self.gain = cmd.args[0]
             self._ack(cmd)
         elif t == FrameType.READ_CAL:
-            self._send(encode_frame(FrameType.CALIBRATION, self.cal.pack()))
-            self._ack(cmd)
+            record = self.cal.pack() if self.cal is not None else NoCalRecord.pack()
+            if self.cal_damaged:  # a flipped bit in the EEPROM: the record's CRC fails
+                record = bytes((record[0], record[1] ^ 0x04)) + record[2:]
+            self._send(encode_frame(FrameType.CALIBRATION, record))
+            self._ack(cmd, Status.BAD_RECORD if self.cal_damaged else Status.OK)
         elif t == FrameType.WRITE_CAL:
             record = CalRecord.unpack(cmd.args)
             if record is None:
