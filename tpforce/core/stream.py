@@ -56,9 +56,14 @@ class ClockMap:
         best = self._mins.get(key)
         if best is None or d < best[1]:
             self._mins[key] = (t_dev_s, d)
-            if len(self._mins) > self.keep:
+            if best is None and len(self._mins) > self.keep:
                 del self._mins[min(self._mins)]
-            self._fit = None
+            # Refit when a window opens (or while there are too few for a line); a better
+            # minimum inside the open window waits for the next one, since `to_host` never
+            # maps a sample later than its arrival anyway. This keeps the fit off the per-batch
+            # path at high sample rates.
+            if best is None or len(self._mins) < 3:
+                self._fit = None
 
     def _line(self) -> tuple[float, float, float]:
         if self._fit is None:
@@ -68,10 +73,13 @@ class ClockMap:
                 self._fit = (t0, float(pts[:, 1].min()), 0.0)
             else:
                 x = pts[:, 0] - t0
-                slope, icept = np.polyfit(x, pts[:, 1], 1)
+                y = pts[:, 1]
+                xc = x - x.mean()
+                var = float(np.sum(xc * xc))
+                slope = float(np.sum(xc * (y - y.mean())) / var) if var > 0 else 0.0
                 slope = float(np.clip(slope, -self.max_drift, self.max_drift))
                 # Shift the line down so that no window minimum lies below it.
-                icept = float(np.min(pts[:, 1] - slope * x))
+                icept = float(np.min(y - slope * x))
                 self._fit = (t0, icept, slope)
         return self._fit
 
@@ -118,53 +126,48 @@ class StreamAssembler:
 
     def assemble(self, wire: np.ndarray, t_host_s: float) -> tuple[np.ndarray, list[Event]]:
         """A sample batch for the wire rows, with FramesLost/DeviceReset events where due."""
-        n = len(wire)
         events: list[Event] = []
-        if n == 0:
+        if len(wire) == 0:
             return empty_batch(0), events
-        if self._last_seq is not None:
-            wire = self._plausible(wire, self._last_seq, self._last_tus)
-        else:
-            wire = self._plausible(wire, int(wire["seq"][0]) - 1, int(wire["t_us"][0]))
+        first = self._last_seq is None
+        prev_seq = int(wire["seq"][0]) - 1 if first else self._last_seq
+        prev_tus = int(wire["t_us"][0]) if first else self._last_tus
+        wire, dseq, dtus = self._plausible(wire, prev_seq, prev_tus)  # type: ignore[arg-type]
         n = len(wire)
         if n == 0:
             return empty_batch(0), events
-        seq = wire["seq"].astype(np.int64)
-        prev = self._last_seq if self._last_seq is not None else int(seq[0]) - 1
-        dseq = np.diff(seq, prepend=prev) % WRAP
         starts = np.flatnonzero((dseq == 0) | (dseq >= HALF))
-        if self._last_seq is None:
-            starts = np.union1d(starts, [0])
+        if first and (len(starts) == 0 or starts[0] != 0):
+            starts = np.concatenate(([0], starts))
         bounds = [*starts.tolist(), n]
         parts = []
         if bounds[0] != 0:
-            parts.append(self._epoch(wire[: bounds[0]], t_host_s, False, events))
+            end = bounds[0]
+            parts.append(self._epoch(wire[:end], dseq[:end], dtus[:end], t_host_s, False,
+                                     events))
         for a, b in itertools.pairwise(bounds):
-            parts.append(self._epoch(wire[a:b], t_host_s, True, events))
+            parts.append(self._epoch(wire[a:b], dseq[a:b].copy(), dtus[a:b].copy(), t_host_s,
+                                     True, events))
         batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
         self._last_host_s = t_host_s
         self._reset_pending = False  # a banner not followed by a restart was a reply
         return batch, events
 
-    def _epoch(self, wire: np.ndarray, t_host_s: float, new: bool,
-               events: list[Event]) -> np.ndarray:
-        """Assemble rows that belong to one epoch; `new` starts it."""
+    def _epoch(self, wire: np.ndarray, dseq: np.ndarray, dtus: np.ndarray, t_host_s: float,
+               new: bool, events: list[Event]) -> np.ndarray:
+        """Assemble rows of one epoch from their steps in seq and time; `new` starts it."""
         reset = False
         if new:
-            first = wire[:1]
             reset = self._last_seq is not None
-            prev_seq, prev_tus = self._new_epoch(int(first["seq"][0]), int(first["t_us"][0]),
+            prev_seq, prev_tus = self._new_epoch(int(wire["seq"][0]), int(wire["t_us"][0]),
                                                  t_host_s, events)
+            dseq[0], dtus[0] = 1, 0  # the epoch's first row, against its own origin
         else:
             prev_seq, prev_tus = self._last_seq, self._last_tus
         n = len(wire)
-        seq = wire["seq"].astype(np.int64)
-        tus = wire["t_us"].astype(np.int64)
         flags = wire["flags"].astype(np.uint16)
         if reset:
             flags[0] |= SampleFlag.RESET_BEFORE
-        dseq = np.diff(seq, prepend=prev_seq) % WRAP
-        dtus = np.diff(tus, prepend=prev_tus) % WRAP
         useq = np.cumsum(dseq) + (prev_seq + self._seq_base)
         utus = np.cumsum(dtus) + (prev_tus + self._t_base_us)
         lost = dseq - 1
@@ -179,10 +182,12 @@ class StreamAssembler:
         if steps > 0:
             period = float(dtus[skip:].sum()) * 1e-6 / steps
             self._period_s = period if self._period_s == 0 else 0.8 * self._period_s + 0.2 * period
-        self._seq_base = int(useq[-1]) - int(seq[-1])
-        self._t_base_us = int(utus[-1]) - int(tus[-1])
-        self._last_seq = int(seq[-1])
-        self._last_tus = int(tus[-1])
+        last_wire_seq = int(wire["seq"][-1])
+        last_wire_tus = int(wire["t_us"][-1])
+        self._seq_base = int(useq[-1]) - last_wire_seq
+        self._t_base_us = int(utus[-1]) - last_wire_tus
+        self._last_seq = last_wire_seq
+        self._last_tus = last_wire_tus
         batch = empty_batch(n)
         batch["seq"] = useq
         batch["t_s"] = utus * 1e-6
@@ -193,26 +198,24 @@ class StreamAssembler:
         self._last_t_s = float(batch["t_s"][-1])
         return batch
 
-    def _plausible(self, wire: np.ndarray, prev_seq: int, prev_tus: int) -> np.ndarray:
+    def _plausible(self, wire: np.ndarray, prev_seq: int, prev_tus: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Drop rows no device could have sent: time running backwards, or a sequence that
-        jumps further than the clock moved (a damaged frame that slipped past the CRC)."""
+        jumps further than the clock moved (a damaged frame that slipped past the CRC).
+        Returns the rows kept and their steps in seq and time (mod 2^32)."""
         period = self._period_s
-        while len(wire):
-            seq = wire["seq"].astype(np.int64)
-            tus = wire["t_us"].astype(np.int64)
-            dseq = np.diff(seq, prepend=prev_seq) % WRAP
-            dtus = np.diff(tus, prepend=prev_tus) % WRAP
+        while True:
+            dseq = _steps(wire["seq"], prev_seq)
+            dtus = _steps(wire["t_us"], prev_tus)
             restart = (dseq == 0) | (dseq >= HALF)  # judged by the epoch logic instead
             bad = dtus >= HALF
             if period > 0:
                 bad |= (dseq > 2) & (dtus * 1e-6 < 0.5 * (dseq - 1) * period)
             bad &= ~restart
             if not bad.any():
-                return wire
-            i = int(np.argmax(bad))
+                return wire, dseq, dtus
             self.stats.rejected += 1
-            wire = np.delete(wire, i)
-        return wire
+            wire = np.delete(wire, int(np.argmax(bad)))
 
     def _new_epoch(self, seq0: int, tus0: int, t_host_s: float,
                    events: list[Event]) -> tuple[int, int]:
@@ -240,3 +243,13 @@ class StreamAssembler:
 
     def _host_gap(self, t_host_s: float) -> float:
         return 0.0 if self._last_host_s is None else max(t_host_s - self._last_host_s, 0.0)
+
+
+def _steps(values: np.ndarray, prev: int) -> np.ndarray:
+    """Each value's step from the one before (the first from `prev`), modulo 2^32."""
+    out = values.astype(np.int64)
+    if len(out):
+        out[1:] -= values[:-1]
+        out[0] -= prev
+        out %= WRAP
+    return out

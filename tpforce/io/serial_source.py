@@ -46,6 +46,8 @@ __all__ = ["STALE_S", "CommandError", "SerialSource", "SourceOpenError", "open_e
 class SerialSource(Source):
     """Opens a probe, streams its samples to `sink` from a reader thread, sends commands."""
 
+    frame_end = b"\x00"
+
     driver = "probe"
 
     def __init__(
