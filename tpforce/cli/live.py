@@ -74,8 +74,7 @@ def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bo
     def record(on: bool) -> str:
         while current:  # stop what runs, whatever was asked
             recorder = current.pop()
-            if recorder in session.processor.out.consumers:
-                session.processor.out.consumers.remove(recorder)
+            session.processor.out.remove(recorder)
             recorder.close()
         if not on:
             return ""

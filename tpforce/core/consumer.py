@@ -35,8 +35,14 @@ class FanOut:
         self.failures = 0
 
     def add(self, consumer: Consumer) -> None:
-        """Attach one more consumer."""
-        self.consumers.append(consumer)
+        """Attach one more consumer (from any thread)."""
+        # Copy-on-write: the reader thread iterates whichever list it picked up, so a
+        # consumer added or removed meanwhile never makes it skip another one.
+        self.consumers = [*self.consumers, consumer]
+
+    def remove(self, consumer: Consumer) -> None:
+        """Detach a consumer (from any thread); one not attached is ignored."""
+        self.consumers = [c for c in self.consumers if c is not consumer]
 
     def on_batch(self, batch: np.ndarray) -> None:
         """Deliver a batch to every consumer."""

@@ -24,7 +24,7 @@ class LiveLink:
     from `FramesLost` events when the source knows better.
     """
 
-    device: str = "no device"
+    device: str = ""
     record: Callable[[bool], str] | None = None
     lost_frames: Callable[[], int] | None = None
 
@@ -34,7 +34,7 @@ class StatusInfo:
 
     def __init__(self, bar: QtWidgets.QStatusBar, link: LiveLink) -> None:
         self.link = link
-        self.device = link.device
+        self.device = link.device or "waiting for the device"
         self.nominal_sps: int | None = None
         self.rate_sps = 0.0
         self.lost = 0
@@ -57,7 +57,9 @@ class StatusInfo:
         """Track the device and frame losses."""
         if isinstance(event, DeviceInfo):
             name = self.link.device
-            if event.serial not in name:
+            if not name:
+                name = event.serial
+            elif event.serial not in name:
                 name = f"{name} · {event.serial}"
             self.device = f"{name} · fw {event.firmware}"
             self.nominal_sps = event.rate_sps

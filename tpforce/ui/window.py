@@ -212,9 +212,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timer.stop()
         self.director.stop()
         self.relay.close()
-        consumers = self.processor.out.consumers
-        if self.relay in consumers:
-            consumers.remove(self.relay)
+        self.processor.out.remove(self.relay)
         if self.store is not None:
             settings_io.save(self.store, self.settings)
         super().closeEvent(event)  # type: ignore[arg-type]
