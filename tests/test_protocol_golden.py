@@ -20,6 +20,7 @@ from tpforce.core.protocol import (
     Decoder,
     Info,
     Log,
+    NoCalRecord,
     ReferenceDecoder,
     Status,
     cobs_decode,
@@ -77,7 +78,7 @@ def _expected(entry: dict) -> object:
         "log_info": Log(1, "tpforce probe ready"),
         "log_max_payload": Log(3, "x" * 60),
         "calibration_record": CalRecord.unpack(body),
-        "calibration_erased": None,  # never written: not a record
+        "calibration_erased": NoCalRecord(),  # never written: "no record", not an error
         "cmd_hello": Command(0x80, 1, b""),
         "cmd_start": Command(0x81, 2, b""),
         "cmd_stop": Command(0x82, 3, b""),
