@@ -56,11 +56,29 @@ class FanOut:
     def on_event(self, event: Event) -> None:
         """Deliver an event to every consumer."""
         for consumer in self.consumers:
+            self._event_to(consumer, event)
+
+    def deliver(self, batch: np.ndarray, events: list[Event]) -> None:
+        """Each consumer in turn gets the batch, then the events it gave rise to.
+
+        Per consumer the order is that of the stream; across consumers none waits for a later
+        one, so an alarm reaches the display's relay before a recorder writes to disk.
+        """
+        t_s = float(batch["t_s"][-1]) if len(batch) else 0.0
+        for consumer in self.consumers:
             try:
-                consumer.on_event(event)
-            except Exception as exc:
-                if not isinstance(event, ConsumerFailed):
-                    self._failed(consumer, exc, event.t_s)
+                consumer.on_batch(batch)
+            except Exception as exc:  # isolation is the point
+                self._failed(consumer, exc, t_s)
+            for event in events:
+                self._event_to(consumer, event)
+
+    def _event_to(self, consumer: Consumer, event: Event) -> None:
+        try:
+            consumer.on_event(event)
+        except Exception as exc:
+            if not isinstance(event, ConsumerFailed):
+                self._failed(consumer, exc, event.t_s)
 
     def close(self) -> None:
         """Close every consumer, reporting those that fail to."""

@@ -2,18 +2,21 @@
 
 It runs on the source's thread, so alarms are decided as samples arrive, never in paint code.
 Commands from the GUI thread (tare, mark, start/stop a hold, next point, presets) take the
-same lock as the batches, and their events go out through `out` like every other event.
+same lock as the batches, and decide and deliver under it, so every consumer sees events in
+the order they were decided.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, FanOut
 from tpforce.core.events import Event, SignalLost, Tared
+from tpforce.core.samples import SampleFlag
 from tpforce.core.session import Point, Session
 from tpforce.core.tracker import Tracker, TrackerState
 
@@ -30,7 +33,9 @@ class Processor:
         self.calibration = calibration
         self.tracker = tracker or Tracker()
         self.out = FanOut(consumers or [])
-        self._lock = threading.Lock()  # commands from the GUI thread vs batches from IO
+        # Commands from the GUI thread vs batches from IO; re-entrant so that a consumer may
+        # issue a command from inside a delivery.
+        self._lock = threading.RLock()
         self._last_raw = np.zeros(0, dtype=np.int32)
         self._closed = False
         self.tracker.tip_area_cm2 = calibration.tip_area_cm2
@@ -50,18 +55,16 @@ class Processor:
         with self._lock:
             self.calibration.apply(batch)
             events = self.tracker.process(batch)
-            self._last_raw = np.concatenate((self._last_raw, batch["raw"]))[-64:]
-        self.out.on_batch(batch)
-        self._emit(events)
+            at_rest = batch["raw"][(batch["flags"] & SampleFlag.SATURATED) == 0]
+            self._last_raw = np.concatenate((self._last_raw, at_rest))[-64:]
+            self.out.deliver(batch, events)
 
     def on_event(self, event: Event) -> None:
         """Pass source events through, letting the tracker react to lost signal first."""
-        events: list[Event] = []
-        if isinstance(event, SignalLost):
-            with self._lock:
-                events = self.tracker.on_signal_lost(event)
-        self.out.on_event(event)
-        self._emit(events)
+        with self._lock:
+            events = self.tracker.on_signal_lost(event) if isinstance(event, SignalLost) else []
+            self.out.on_event(event)
+            self._emit(events)
 
     def tare(self) -> None:
         """Zero at the mean of the most recent raw samples (call with the probe at rest)."""
@@ -70,65 +73,55 @@ class Processor:
                 return
             self.calibration = self.calibration.tared(self._last_raw[-32:])
             self.tracker.tip_area_cm2 = self.calibration.tip_area_cm2
-            t_s = self.tracker.state.t_s
-        self.out.on_event(Tared(t_s, self.calibration.zero_counts))
+            self._emit([Tared(self.tracker.state.t_s, self.calibration.zero_counts)])
 
     def mark_threshold(self) -> None:
         """Mark the threshold now (keyboard or foot switch), as the probe button does."""
-        with self._lock:
-            events = self.tracker.mark_threshold(self.tracker.state.t_s)
-        self._emit(events)
+        self._command(self.tracker.mark_threshold)
 
     def start_hold(self) -> None:
         """Start a hold by hand now (H key); no-op while one runs."""
-        with self._lock:
-            events = self.tracker.start_hold(self.tracker.state.t_s)
-        self._emit(events)
+        self._command(self.tracker.start_hold)
 
     def stop_hold(self) -> None:
         """Stop the running hold now (H key again); no-op without one."""
-        with self._lock:
-            events = self.tracker.stop_hold(self.tracker.state.t_s)
-        self._emit(events)
+        self._command(self.tracker.stop_hold)
 
     def toggle_hold(self) -> None:
         """Start a hold if none runs, else stop it: what the H key does."""
-        if self.tracker.state.hold_active:
-            self.stop_hold()
-        else:
-            self.start_hold()
+        with self._lock:
+            if self.tracker.state.hold_active:
+                self.stop_hold()
+            else:
+                self.start_hold()
 
     def next_point(self, site: str | None = None, side: str | None = None) -> Point:
         """Move the session on to the next point (N key); ends a running hold first."""
         with self._lock:
-            events = self.tracker.next_point(site, side, self.tracker.state.t_s)
-            point = self.session.current
-        self._emit(events)
-        return point
+            self._command(lambda t_s: self.tracker.next_point(site, side, t_s))
+            return self.session.current
 
     def mark_tolerance(self) -> None:
         """Mark the patient's pain tolerance now (for Hou's P2 band)."""
-        with self._lock:
-            events = self.tracker.mark_tolerance(self.tracker.state.t_s)
-        self._emit(events)
+        self._command(self.tracker.mark_tolerance)
 
     def set_band_absolute(self, lo_n: float, hi_n: float) -> None:
         """Use a custom band in newtons."""
-        with self._lock:
-            events = self.tracker.set_band_absolute(lo_n, hi_n, self.tracker.state.t_s)
-        self._emit(events)
+        self._command(lambda t_s: self.tracker.set_band_absolute(lo_n, hi_n, t_s))
 
     def set_target_s(self, target_s: float) -> None:
         """Set the in-band time a hold must reach (presets 30, 60, 90 s)."""
-        with self._lock:
-            events = self.tracker.set_target_s(target_s, self.tracker.state.t_s)
-        self._emit(events)
+        self._command(lambda t_s: self.tracker.set_target_s(target_s, t_s))
 
     def set_band_preset(self, name: str) -> None:
         """Use a band preset: 'below_threshold', 'hou_p1', 'hou_p2' or 'custom'."""
+        self._command(lambda t_s: self.tracker.set_band_preset(name, t_s))
+
+    def _command(self, decide: Callable[[float], list[Event]]) -> None:
+        """Decide at the latest sample's time and deliver, under the lock, so that a command's
+        events never interleave with a batch's."""
         with self._lock:
-            events = self.tracker.set_band_preset(name, self.tracker.state.t_s)
-        self._emit(events)
+            self._emit(decide(self.tracker.state.t_s))
 
     def close(self) -> None:
         """End a running hold (STOPPED, at the last sample), then close every consumer."""
@@ -136,8 +129,7 @@ class Processor:
             return
         self._closed = True
         with self._lock:
-            events = self.tracker.finish()
-        self._emit(events)
+            self._emit(self.tracker.finish())
         self.out.close()
 
     def _emit(self, events: list[Event]) -> None:
