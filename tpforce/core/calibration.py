@@ -41,6 +41,10 @@ class Calibration:
         force = self.force_n(batch["raw"])
         bad = (batch["flags"] & SampleFlag.SATURATED) != 0
         if bad.any():
+            # The force is unknown, but a cell saturated while pushing is certainly past
+            # anything the band allows: flag it, so the tracker can raise the alarm.
+            pushed = bad & (force > 0)
+            batch["flags"][pushed] |= np.uint16(SampleFlag.OVER_RANGE)
             force[bad] = np.nan
         batch["force_n"] = force
 

@@ -30,6 +30,7 @@ class SampleFlag(enum.IntFlag):
     GAIN_HI = 1 << 4
     GAP_BEFORE = 1 << 8  # frames were lost (or the signal was lost) just before this sample
     RESET_BEFORE = 1 << 9  # the device restarted just before this sample
+    OVER_RANGE = 1 << 10  # saturated in the pushing direction: more force than the cell reads
 
 
 GAIN_SHIFT = 3

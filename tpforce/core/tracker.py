@@ -262,6 +262,7 @@ class Tracker:
         self._raw_n = float(batch["force_n"][-1])
         self.history.append(t, f)
         gap = (flags & LOST_FLAGS) != 0
+        over_range = (flags & SampleFlag.OVER_RANGE) != 0
         pressed = (flags & SampleFlag.BUTTON) != 0
         edges = np.flatnonzero(pressed[1:] != pressed[:-1]) + 1
         if pressed[0] != self._button:
@@ -274,6 +275,8 @@ class Tracker:
             if edge > start:
                 fs = f[start:edge]
                 zones = classify(fs, self.band, self.config.contact_n)
+                if self.band is not None:  # saturated while pushing: over, whatever the PPT
+                    zones[over_range[start:edge]] = Zone.OVER
                 events += self._step(t[start:edge], fs, zones, gap[start:edge])
             if edge < n:
                 self._button = bool(pressed[edge])

@@ -27,6 +27,7 @@ ZONE_NAMES = {
     Zone.OVER: "OVER THRESHOLD",
 }
 NO_SIGNAL = "NO SIGNAL"
+OVER_RANGE = "MAX"  # the cell saturated while pushing: more force than it can read
 NUMBER_PERIOD_S = 0.1  # digits change at most 10 times a second: faster is unreadable
 
 
@@ -98,6 +99,9 @@ class ForceReadout(QtWidgets.QFrame):
         if stale:
             self.number.setText("--")
             self.zone_label.setText(NO_SIGNAL)
+        elif zone == Zone.OVER and not math.isfinite(force_n):
+            self.number.setText(OVER_RANGE)  # saturated while pushing: beyond the cell
+            self.zone_label.setText(ZONE_NAMES[zone])
         else:
             self.number.setText(format_value(float(convert(force_n, unit, tip_area_cm2)), unit))
             self.zone_label.setText(ZONE_NAMES[zone])
