@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,3 +118,33 @@ def test_records_a_live_session_from_the_probe(tmp_path) -> None:
     live = sink.samples()[: len(samples)]
     assert len(samples) >= 400 and samples.tobytes() == live.tobytes()
     assert any(isinstance(e, SignalLost) for e in events)
+
+
+def test_hold_metrics_round_trip_through_a_recording(tmp_path: Path) -> None:
+    """Every event of a session with holds is written (none fails) and reads back equal."""
+    from tpforce.core.band import Band
+    from tpforce.core.calibration import Calibration
+    from tpforce.core.consumer import EventQueue
+    from tpforce.core.events import HoldScored
+    from tpforce.core.processor import Processor
+    from tpforce.core.samples import batch_from_force
+    from tpforce.core.tracker import HoldConfig, Tracker
+    from tpforce.io.recorder import Recorder, read_recording
+
+    path = tmp_path / "holds.tpfrec"
+    recorder, seen = Recorder(path), EventQueue()
+    processor = Processor(Calibration(0.0, 1.0),
+                          Tracker(HoldConfig(target_s=2.0), Band(15.0, 18.0, 20.0)),
+                          [recorder, seen])
+    t = np.arange(0, 12, 0.05)
+    force = np.where((t % 6) < 4, 16.0, 0.0)  # two holds, each released after 4 s
+    batch = batch_from_force(t, force)
+    batch["raw"] = force.astype(np.int32)
+    processor.on_batch(batch)
+    processor.close()
+    live = seen.drain()
+    assert processor.out.failures == 0
+    _, events = read_recording(path)
+    assert events == live
+    scored = [e for e in events if isinstance(e, HoldScored)]
+    assert len(scored) == 2 and scored[0].metrics.completed

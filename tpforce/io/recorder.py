@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from tpforce.core import events as ev
+from tpforce.core.metrics import HoldMetrics
 from tpforce.core.samples import SAMPLE_DTYPE
 
 FORMAT = "tpforce-recording"
@@ -55,12 +56,36 @@ def new_recording_path(folder: str | os.PathLike[str], prefix: str = "session") 
     return path
 
 
+NESTED: dict[str, type] = {"HoldMetrics": HoldMetrics}
+"""Dataclasses that events carry inside them, rebuilt by name when a recording is read."""
+
+
+def _plain(value: Any) -> Any:
+    """A field value as JSON-ready data: enums by name, nested dataclasses as tagged dicts."""
+    if isinstance(value, enum.Enum):
+        return value.name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__type__": type(value).__name__,
+                **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    return value
+
+
+def _rebuild(value: Any, kind: Any) -> Any:
+    """The inverse of `_plain` for a field of type `kind`."""
+    if isinstance(value, dict) and value.get("__type__") in NESTED:
+        cls = NESTED[value["__type__"]]
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _rebuild(v, hints.get(k)) for k, v in value.items() if k != "__type__"})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind[value]
+    return value
+
+
 def event_to_dict(event: ev.Event) -> dict[str, Any]:
     """An event as a JSON-ready dict with its type name; enums by name."""
     out: dict[str, Any] = {"type": type(event).__name__}
     for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        out[f.name] = value.name if isinstance(value, enum.Enum) else value
+        out[f.name] = _plain(getattr(event, f.name))
     return out
 
 
@@ -70,18 +95,10 @@ def event_from_dict(data: dict[str, Any]) -> ev.Event | None:
     if not (isinstance(cls, type) and issubclass(cls, ev.Event)):
         return None
     hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        kind = hints.get(f.name)
-        if isinstance(kind, type) and issubclass(kind, enum.Enum):
-            value = kind[value]
-        kwargs[f.name] = value
     try:
-        return cls(**kwargs)
-    except TypeError:
+        return cls(**{f.name: _rebuild(data[f.name], hints.get(f.name))
+                      for f in dataclasses.fields(cls) if f.name in data})
+    except (TypeError, KeyError):
         return None
 
 
