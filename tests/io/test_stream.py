@@ -86,3 +86,51 @@ def test_clock_map_ignores_jitter_and_follows_drift() -> None:
     assert np.all(np.diff(host) >= 0)
     assert np.abs(err[len(err) // 6:]).max() < 0.002  # after 10 s: within 2 ms, no jitter
     assert np.median(np.abs(err[len(err) // 6:])) < 0.001
+
+
+P_US = 12_500  # 80 SPS
+
+
+def _feed_one_by_one(asm: StreamAssembler, seqs: list[int], tus: list[int]) -> np.ndarray:
+    """Each row in its own batch, as a live reader would hand them on; host time follows."""
+    out = [asm.assemble(_rows(s, t), t * 1e-6)[0] for s, t in zip(seqs, tus, strict=True)]
+    return np.concatenate(out)
+
+
+def _rows(seq: int, t_us: int) -> np.ndarray:
+    w = np.zeros(1, SAMPLE_WIRE_DTYPE)
+    w["seq"], w["t_us"] = seq, t_us
+    return w
+
+
+def test_a_frame_whose_time_jumps_far_ahead_of_its_sequence_is_rejected() -> None:
+    """Accepting it would count a phantom minute in the band and then refuse every good
+    frame until device time caught up."""
+    seqs = list(range(400))
+    tus = [s * P_US + (60_000_000 if s == 300 else 0) for s in seqs]
+    asm = StreamAssembler()
+    out = _feed_one_by_one(asm, seqs, tus)
+    assert asm.stats.rejected == 1
+    assert out["seq"].tolist() == [s for s in seqs if s != 300]
+    assert out["t_s"][-1] == (399 * P_US) * 1e-6
+
+
+def test_a_sequence_damaged_downward_costs_a_few_frames_not_the_stream() -> None:
+    seqs = [*range(1000), 1000 - 512, *range(1001, 1801)]
+    tus = [*(s * P_US for s in range(1000)), 1000 * P_US, *(s * P_US for s in range(1001, 1801))]
+    asm = StreamAssembler()
+    out = _feed_one_by_one(asm, seqs, tus)
+    assert len(out) >= len(seqs) - 1 - 2 * 3  # the damaged frame and a re-anchor at most
+    assert np.all(np.diff(out["seq"]) > 0) and np.all(np.diff(out["t_s"]) > 0)
+
+
+def test_a_rate_change_is_followed() -> None:
+    """80 SPS to 10 SPS passes as it is; to 1 SPS the stream re-anchors after a few frames."""
+    for period_us, most_lost in ((100_000, 0), (1_000_000, 3)):
+        seqs = list(range(230))
+        tus = [min(s, 200) * P_US + max(s - 200, 0) * period_us for s in seqs]
+        asm = StreamAssembler()
+        out = _feed_one_by_one(asm, seqs, tus)
+        assert len(out) >= len(seqs) - most_lost
+        assert asm.stats.resets == 0
+        assert np.all(np.diff(out["t_s"]) > 0)

@@ -17,6 +17,8 @@ from tpforce.core.samples import SampleFlag, empty_batch
 
 WRAP = 1 << 32
 HALF = 1 << 31
+RESTART_SEQ_MAX = 1024  # a device that restarts (boot, START) counts from 0 again
+REANCHOR_AFTER = 3  # this many rejections in a row: the stream changed, not the frames
 
 
 @dataclass
@@ -27,6 +29,7 @@ class StreamStats:
     lost: int = 0  # frames missing between accepted ones, from seq gaps
     resets: int = 0  # the sequence began again (device reset or START)
     rejected: int = 0  # frames whose seq/time could not belong to the stream (dropped)
+    reanchors: int = 0  # new epochs started because the old one no longer explained the stream
 
 
 class ClockMap:
@@ -115,6 +118,7 @@ class StreamAssembler:
         self._last_host_s: float | None = None
         self._period_s = 0.0  # recent mean sample period, for gluing epochs
         self._reset_pending = False
+        self._rejected_run = 0  # rows rejected in a row, across batches
 
     def device_reset(self) -> None:
         """The device said it restarted (banner): its clock begins again with the next epoch."""
@@ -132,11 +136,11 @@ class StreamAssembler:
         first = self._last_seq is None
         prev_seq = int(wire["seq"][0]) - 1 if first else self._last_seq
         prev_tus = int(wire["t_us"][0]) if first else self._last_tus
-        wire, dseq, dtus = self._plausible(wire, prev_seq, prev_tus)  # type: ignore[arg-type]
+        wire, dseq, dtus, forced = self._plausible(wire, prev_seq, prev_tus)  # type: ignore[arg-type]
         n = len(wire)
         if n == 0:
             return empty_batch(0), events
-        starts = np.flatnonzero((dseq == 0) | (dseq >= HALF))
+        starts = np.flatnonzero((dseq == 0) | (dseq >= HALF) | forced)
         if first and (len(starts) == 0 or starts[0] != 0):
             starts = np.concatenate(([0], starts))
         bounds = [*starts.tolist(), n]
@@ -147,27 +151,28 @@ class StreamAssembler:
                                      events))
         for a, b in itertools.pairwise(bounds):
             parts.append(self._epoch(wire[a:b], dseq[a:b].copy(), dtus[a:b].copy(), t_host_s,
-                                     True, events))
+                                     True, events, reanchor=bool(forced[a])))
         batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
         self._last_host_s = t_host_s
         self._reset_pending = False  # a banner not followed by a restart was a reply
         return batch, events
 
     def _epoch(self, wire: np.ndarray, dseq: np.ndarray, dtus: np.ndarray, t_host_s: float,
-               new: bool, events: list[Event]) -> np.ndarray:
-        """Assemble rows of one epoch from their steps in seq and time; `new` starts it."""
+               new: bool, events: list[Event], reanchor: bool = False) -> np.ndarray:
+        """Assemble rows of one epoch from their steps in seq and time; `new` starts it
+        (`reanchor`: not a device restart, but a stream the old epoch no longer explains)."""
         reset = False
         if new:
             reset = self._last_seq is not None
             prev_seq, prev_tus = self._new_epoch(int(wire["seq"][0]), int(wire["t_us"][0]),
-                                                 t_host_s, events)
+                                                 t_host_s, events, reanchor)
             dseq[0], dtus[0] = 1, 0  # the epoch's first row, against its own origin
         else:
             prev_seq, prev_tus = self._last_seq, self._last_tus
         n = len(wire)
         flags = wire["flags"].astype(np.uint16)
         if reset:
-            flags[0] |= SampleFlag.RESET_BEFORE
+            flags[0] |= SampleFlag.GAP_BEFORE if reanchor else SampleFlag.RESET_BEFORE
         useq = np.cumsum(dseq) + (prev_seq + self._seq_base)
         utus = np.cumsum(dtus) + (prev_tus + self._t_base_us)
         lost = dseq - 1
@@ -199,33 +204,59 @@ class StreamAssembler:
         return batch
 
     def _plausible(self, wire: np.ndarray, prev_seq: int, prev_tus: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Drop rows no device could have sent: time running backwards, or a sequence that
-        jumps further than the clock moved (a damaged frame that slipped past the CRC).
-        Returns the rows kept and their steps in seq and time (mod 2^32)."""
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Drop rows no device could have sent, a damaged frame that slipped past the CRC:
+        time running backwards, a sequence that jumps further than the clock moved, time that
+        jumps far beyond the sequence, or a restart that does not begin near 0 unannounced.
+
+        After REANCHOR_AFTER rejections in a row the old reference is what is wrong (a
+        damaged frame was taken as one, or the rate changed): the next row starts a new epoch
+        instead. Returns the rows kept, their steps in seq and time (mod 2^32) and which rows
+        start such a new epoch.
+        """
         period = self._period_s
+        forced = np.zeros(len(wire), dtype=bool)
         while True:
             dseq = _steps(wire["seq"], prev_seq)
             dtus = _steps(wire["t_us"], prev_tus)
             restart = (dseq == 0) | (dseq >= HALF)  # judged by the epoch logic instead
-            bad = dtus >= HALF
+            bad = (dtus >= HALF) & ~restart
+            if not self._reset_pending:
+                bad |= restart & (wire["seq"] >= RESTART_SEQ_MAX)
             if period > 0:
-                bad |= (dseq > 2) & (dtus * 1e-6 < 0.5 * (dseq - 1) * period)
-            bad &= ~restart
+                late = dtus * 1e-6 > 3.0 * dseq * period + 0.1
+                early = (dseq > 2) & (dtus * 1e-6 < 0.5 * (dseq - 1) * period)
+                bad |= (late | early) & ~restart
+            bad &= ~forced
             if not bad.any():
-                return wire, dseq, dtus
+                if len(wire):
+                    self._rejected_run = 0
+                return wire, dseq, dtus, forced
+            i = int(np.argmax(bad))
+            if i > 0 or forced[:i].any():
+                self._rejected_run = 0  # rows before it were accepted
+            self._rejected_run += 1
+            if self._rejected_run > REANCHOR_AFTER:
+                forced[i] = True
+                self._rejected_run = 0
+                self._period_s = period = 0.0  # learn the rate again
+                continue
             self.stats.rejected += 1
-            wire = np.delete(wire, int(np.argmax(bad)))
+            wire = np.delete(wire, i)
+            forced = np.delete(forced, i)
 
     def _new_epoch(self, seq0: int, tus0: int, t_host_s: float,
-                   events: list[Event]) -> tuple[int, int]:
+                   events: list[Event], reanchor: bool = False) -> tuple[int, int]:
         """Set the bases so the epoch starting at (seq0, tus0) continues the timeline."""
         if self._last_seq is None:  # the first epoch keeps the device's own numbers
             self._seq_base = 0
             self._t_base_us = 0
             self._reset_pending = False
             return seq0 - 1, tus0
-        self.stats.resets += 1
+        if reanchor:
+            self.stats.reanchors += 1
+        else:
+            self.stats.resets += 1
         # The sequence continues one step after the last sample: losses across a reset are
         # unknowable, so none are claimed.
         self._seq_base = self._seq_base + self._last_seq + 1 - seq0
@@ -237,7 +268,8 @@ class StreamAssembler:
             gap_s = max(step_s, self._host_gap(t_host_s))
             self._t_base_us = round((self._last_t_s + gap_s) * 1e6) - tus0
             self.clock.reset()
-            events.append(DeviceReset(self._last_t_s + gap_s))
+            if not reanchor:
+                events.append(DeviceReset(self._last_t_s + gap_s))
         self._reset_pending = False
         return seq0 - 1, tus0
 
