@@ -269,7 +269,12 @@ class Source:
             if ser is None:
                 if not self.reconnect:
                     break
-                if not self._try_reconnect():
+                try:
+                    back = self._try_reconnect()
+                except Exception as exc:  # a bug must not end the search for the device
+                    self._report(exc)
+                    back = False
+                if not back:
                     delay = RECONNECT_BACKOFF_S[min(self._backoff, len(RECONNECT_BACKOFF_S) - 1)]
                     self._backoff += 1
                     self._stop.wait(delay)
@@ -300,11 +305,15 @@ class Source:
                 if data:
                     self._on_bytes(data, now)
                 self._on_tick(now)
-                self._check_stale(now)
             except Exception as exc:  # report a bug, keep acquiring
-                log.exception("reader error")
-                self._emit(SourceError(self._last_sample_t,
-                                       f"{self.port}: {type(exc).__name__}: {exc}"))
+                self._report(exc)
+            finally:
+                self._check_stale(now)  # whatever failed above, a silent stream is said so
+
+    def _report(self, exc: Exception) -> None:
+        """A bug met on the reader thread: log it and say so, then carry on."""
+        log.exception("reader error")
+        self._emit(SourceError(self._last_sample_t, f"{self.port}: {type(exc).__name__}: {exc}"))
 
     def _port_lost(self, exc: BaseException) -> None:
         """The port failed: close it, say so, and end any hold via SignalLost."""
