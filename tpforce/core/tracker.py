@@ -48,6 +48,7 @@ class HoldConfig:
 
     contact_n: float = 2.0
     grace_s: float = 1.0
+    min_hold_s: float = 3.0  # in-band time that makes a hold treatment, not a transit
     target_s: float = 30.0
     mark_window_s: float = 0.5
     band_lo_frac: float = 0.75
@@ -153,7 +154,7 @@ class Tracker:
             return []
         point = self.session.current
         events: list[Event] = []
-        if self.machine.active:  # a re-mark during a hold: the next barrier
+        if self._treating(t_s):  # a re-mark during a hold: the next barrier
             old = self.band.ppt_n if self.band is not None else math.nan
             point.pressure_steps_n.append((t_s, old, trial.peak_n))
             self.machine.pressure_steps += 1
@@ -298,12 +299,20 @@ class Tracker:
         over = band.over_n if band is not None else math.inf
         return self._collect(self.machine.process(t, f, z, gap, centre, over))
 
+    def _treating(self, t_s: float) -> bool:
+        """A hold runs that is treatment: started by hand, or `min_hold_s` in band already."""
+        m = self.machine
+        return m.active and (m.manual or m.in_band_s(t_s) >= self.config.min_hold_s)
+
     def _collect(self, events: list[Event]) -> list[Event]:
-        """File the metrics of ended holds with the session's current point."""
+        """File the metrics of ended holds; the session's point keeps only treatment holds,
+        not the transits of a threshold trial (its ramp or release crossing the band)."""
         for e in events:
             if isinstance(e, HoldScored):
-                self.holds.append(e.metrics)  # type: ignore[arg-type]
-                self.session.current.holds.append(e.metrics)  # type: ignore[arg-type]
+                metrics: HoldMetrics = e.metrics  # type: ignore[assignment]
+                self.holds.append(metrics)
+                if metrics.manual or metrics.in_band_s >= self.config.min_hold_s:
+                    self.session.current.holds.append(metrics)
         return events
 
     def _band_for(self, ppt_n: float) -> Band | None:
