@@ -98,6 +98,14 @@ class HoldMachine:
 
     # -- live figures --------------------------------------------------------------------
 
+    def retarget(self, target_s: float, t_s: float) -> list[Event]:
+        """Use another target from `t_s`; a running hold already past it completes now."""
+        self.target_s = target_s
+        if self.active and not self.completed and self.in_band_s(t_s) >= target_s:
+            self.completed, self.completed_at = True, t_s
+            return [HoldCompleted(t_s, self.index, target_s)]
+        return []
+
     def in_band_s(self, t_s: float) -> float:
         """In-band time of the running hold up to `t_s` (or of the last hold)."""
         if not self.active:

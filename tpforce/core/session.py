@@ -121,7 +121,8 @@ class Point:
 
     def mdc_verdict(self, tip_area_cm2: float = 1.0, drop_first: bool = False
                     ) -> MdcVerdict | None:
-        """Is the change larger than the measurement can resolve? None until measured."""
+        """Is the change, either way, larger than the measurement can resolve? None until
+        measured. The direction is the sign of `change_n`/`change_pct`."""
         change = abs(self.change_kpa(tip_area_cm2, drop_first))
         if math.isnan(change):
             return None

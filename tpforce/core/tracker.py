@@ -214,9 +214,10 @@ class Tracker:
     def set_target_s(self, target_s: float, t_s: float) -> list[Event]:
         """Use another in-band target time from now on (also for the running hold)."""
         self.config = replace(self.config, target_s=float(target_s))
-        self.machine.target_s = float(target_s)
+        events: list[Event] = [TargetChanged(t_s, float(target_s))]
+        events += self.machine.retarget(float(target_s), t_s)
         self._publish()
-        return [TargetChanged(t_s, float(target_s))]
+        return events
 
     def start_hold(self, t_s: float) -> list[Event]:
         """Start a hold by hand at `t_s` (no-op if one runs or no sample came yet)."""
