@@ -83,6 +83,10 @@ class SerialSource(Source):
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                if ftype == FrameType.HELLO and self._hellos_pending > 0:
+                    # Unanswered: a late INFO taken for a banner costs nothing, while a real
+                    # banner taken for this reply would hide a reset.
+                    self._hellos_pending -= 1
                 raise CommandError(f"{ftype.name}: no answer from the device in {timeout:g} s")
             try:
                 reply = self._replies.get(timeout=left)
