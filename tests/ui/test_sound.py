@@ -112,3 +112,17 @@ def test_relay_crosses_from_the_acquisition_thread_only_for_alarm_events(qtbot) 
     relay.close()
     relay.on_event(OverThreshold(3.0, 21.0, 20.0))
     assert len(got) == 1
+
+
+def test_back_over_the_threshold_soon_after_an_alarm_sounds_when_that_burst_ends(
+        qtbot, player: SoundPlayer) -> None:
+    director = SoundDirector(player, alarm_repeat_s=10.0)
+    director.alarm_burst_s = 0.3  # a short burst, so the test need not wait for a real one
+    director.on_event(OverThreshold(2.0, 21.0, 20.0))
+    director.on_event(ZoneChanged(2.1, Zone.ABOVE, Zone.OVER))  # dips below the PPT...
+    director.on_event(ZoneChanged(2.2, Zone.OVER, Zone.ABOVE))
+    director.on_event(OverThreshold(2.2, 21.0, 20.0))  # ...and straight back over
+    assert cues(player) == [Cue.ALARM_HIGH]  # no stacking on the burst still sounding
+    with qtbot.waitSignal(player.played, timeout=2000):
+        pass  # at the burst's end, not 10 s later
+    assert cues(player) == [Cue.ALARM_HIGH, Cue.ALARM_HIGH]

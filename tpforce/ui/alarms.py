@@ -29,7 +29,7 @@ from tpforce.core.events import (
     ZoneChanged,
 )
 from tpforce.ui.sound import PITCH_STEPS, SoundPlayer
-from tpforce.ui.tones import Cue
+from tpforce.ui.tones import RATE_HZ, Cue, cue_waveform
 
 ALARM_EVENTS = (OverThreshold, HoldCompleted, ZoneChanged, SignalLost, SignalRestored)
 
@@ -71,6 +71,7 @@ class SoundDirector(QtCore.QObject):
         self.player = player
         self.band_cue_min_s = band_cue_min_s
         self.alarm_repeat_s = alarm_repeat_s
+        self.alarm_burst_s = len(cue_waveform(Cue.ALARM_HIGH)) / RATE_HZ  # about 3.7 s
         self.lost_cue_min_s = lost_cue_min_s
         self.band_cue = True
         self.hold_chime = True
@@ -95,8 +96,13 @@ class SoundDirector(QtCore.QObject):
         elif isinstance(event, OverThreshold):
             self.zone = Zone.OVER
             if self.alarm_sound:
-                self._play(Cue.ALARM_HIGH, self.alarm_repeat_s)
-                self._repeat.start(int(self.alarm_repeat_s * 1000))
+                # Held back only while the last burst still sounds; then, if still over, the
+                # repeat comes as soon as that burst ends, not a full interval later.
+                if self._play(Cue.ALARM_HIGH, self.alarm_burst_s):
+                    self._repeat.start(int(self.alarm_repeat_s * 1000))
+                elif not self._repeat.isActive():  # it dipped out and straight back in
+                    left_s = self._last[Cue.ALARM_HIGH] + self.alarm_burst_s - time.monotonic()
+                    self._repeat.start(max(0, int(left_s * 1000)))
         elif isinstance(event, HoldCompleted):
             if self.hold_chime:
                 self._play(Cue.HOLD_COMPLETE, 0.0)
