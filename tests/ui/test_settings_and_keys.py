@@ -159,3 +159,23 @@ def test_recording_unavailable_says_so(qtbot, feed, store, player) -> None:
     qtbot.keyClick(window, QtCore.Qt.Key_R)
     assert "not available" in window.statusBar().currentMessage()
     assert window.status.recording is None
+
+
+def test_a_held_key_acts_once(qtbot, feed, store, player) -> None:
+    """A foot pedal held down makes the system repeat the key: one mark, not six."""
+    from PyQt5 import QtGui, QtWidgets
+
+    window = make_window(qtbot, feed, store, player)
+    feed.ramp(20.0, 4.0, 0.0)
+    target = window.windowHandle()
+
+    def key(kind: QtCore.QEvent.Type, repeat: bool) -> None:
+        event = QtGui.QKeyEvent(kind, QtCore.Qt.Key_Space, QtCore.Qt.NoModifier, " ", repeat)
+        QtWidgets.QApplication.sendEvent(target, event)
+
+    key(QtCore.QEvent.KeyPress, False)
+    for _ in range(5):  # what the system sends while the key stays down
+        key(QtCore.QEvent.KeyRelease, True)
+        key(QtCore.QEvent.KeyPress, True)
+    key(QtCore.QEvent.KeyRelease, False)
+    assert len(feed.processor.state.trials_n) == 1

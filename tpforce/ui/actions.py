@@ -53,6 +53,7 @@ def key_actions(window: QtWidgets.QMainWindow, handlers: dict[str, Callable[[], 
         action = QtWidgets.QAction(key.text, window)
         action.setShortcut(QtGui.QKeySequence(key.key))
         action.setShortcutContext(QtCore.Qt.WindowShortcut)
+        action.setAutoRepeat(False)  # a held key or foot pedal acts once, not ten times
         action.setCheckable(key.name in ("mute", "record", "fullscreen"))
         action.triggered.connect(handlers[key.name])
         window.addAction(action)
