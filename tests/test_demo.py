@@ -53,3 +53,24 @@ def test_screenshot_shows_trace_band_number_and_timer(output_dir: Path) -> None:
                   and (c >> 8 & 0xFF) > (c & 0xFF) + 12}
     assert band_green, "the shaded band (green) is not in the picture"
     assert len(colours) > 20  # a real rendering, not a blank window
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_closes_the_window_cleanly() -> None:
+    import signal
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "tpforce", "demo", "--duration", "30"],
+                            env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in proc.stderr:  # wait until the window is up
+            if "live window open" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

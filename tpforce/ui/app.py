@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,9 @@ from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui import settings as settings_io
 from tpforce.ui.status import LiveLink
 from tpforce.ui.window import LiveWindow
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM")
+                     if hasattr(signal, name))
 
 
 @dataclass
@@ -57,10 +61,26 @@ def run_window(
         window.close()
         app.quit()
 
+    interrupted: list[int] = []
+
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        # Runs at the next Python callback (the 60 Hz refresh): close cleanly, so that the
+        # caller still closes the port and the recording.
+        interrupted.append(signum)
+        window.close()
+        app.quit()
+
+    previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
     if opts.duration_s is not None:
         QtCore.QTimer.singleShot(int(opts.duration_s * 1000), finish)
-    app.exec_()
+    print("tpforce: live window open; close it or press Ctrl-C to stop", file=sys.stderr,
+          flush=True)
+    try:
+        app.exec_()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)
         return 1
-    return 0
+    return 130 if interrupted else 0
