@@ -71,14 +71,19 @@ def make_window(qtbot, feed: Feed, store, player, **kw) -> LiveWindow:
 def test_settings_round_trip_and_bad_values_fall_back(tmp_path: Path) -> None:
     store = open_store(tmp_path / "a.ini")
     chosen = LiveSettings(unit="kPa", tip_area_cm2=0.5, band_preset="hou_p1", target_s=90.0,
-                          muted=True, pitch=True)
+                          pitch=True, muted=True, alarm_sound=False)
     settings_io.save(store, chosen)
-    assert settings_io.load(open_store(tmp_path / "a.ini")) == chosen
+    back = settings_io.load(open_store(tmp_path / "a.ini"))
+    # Every session starts with the alarm on and sound up; the rest is kept.
+    assert back == chosen.with_(muted=False, alarm_sound=True)
     store.setValue("live/unit", "furlongs")
     store.setValue("live/target_s", "-3")
     store.setValue("live/band_preset", "nonsense")
+    store.setValue("live/window_s", "inf")
+    store.setValue("live/tip_area_cm2", "1e7")
     back = settings_io.load(store)
-    assert (back.unit, back.target_s, back.band_preset) == ("N", 30.0, "below_threshold")
+    assert (back.unit, back.target_s, back.band_preset, back.window_s, back.tip_area_cm2) == \
+        ("N", 30.0, "below_threshold", 30.0, 1.0)
 
 
 def test_choices_made_in_the_window_are_there_next_run(qtbot, feed, store, player,
@@ -89,7 +94,7 @@ def test_choices_made_in_the_window_are_there_next_run(qtbot, feed, store, playe
     window.close()
     again = settings_io.load(open_store(Path(store.fileName())))
     assert (again.unit, again.target_s, again.band_preset, again.muted) == \
-        ("lbf", 60.0, "hou_p1", True)
+        ("lbf", 60.0, "hou_p1", False)  # mute lasts the session only
     assert feed.processor.state.target_s == 60.0
 
 

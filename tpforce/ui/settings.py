@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -14,6 +15,11 @@ ORGANISATION = "tpforce"
 APPLICATION = "tpforce-live"
 TARGETS_S = (15.0, 30.0, 60.0, 90.0)
 TIP_AREAS_CM2 = (0.5, 1.0, 2.0)
+WINDOWS_S = (15.0, 30.0, 60.0)
+RANGES = {"target_s": (1.0, 3600.0), "tip_area_cm2": (0.1, 10.0), "window_s": (15.0, 60.0)}
+"""What a stored number may be; anything else (inf, NaN, a typo) falls back to the default."""
+SESSION_ONLY = frozenset({"muted", "alarm_sound"})
+"""Never carried into the next run: every session starts with the alarm on and sound up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +64,15 @@ def load(store: QtCore.QSettings) -> LiveSettings:
     values: dict[str, object] = {}
     for f in fields(LiveSettings):
         fallback = getattr(default, f.name)
-        raw = store.value(f"live/{f.name}", fallback)
+        raw = fallback if f.name in SESSION_ONLY else store.value(f"live/{f.name}", fallback)
         try:
             if isinstance(fallback, bool):
-                values[f.name] = raw if isinstance(raw, bool) else str(raw).lower() == "true"
+                values[f.name] = raw if isinstance(raw, bool) else \
+                    str(raw).strip().lower() in ("true", "1", "yes", "on")
             elif isinstance(fallback, float):
                 value = float(raw)
-                values[f.name] = value if value > 0 else fallback
+                lo, hi = RANGES.get(f.name, (0.0, math.inf))
+                values[f.name] = value if lo <= value <= hi else fallback
             else:
                 values[f.name] = str(raw)
         except (TypeError, ValueError):
@@ -74,11 +82,14 @@ def load(store: QtCore.QSettings) -> LiveSettings:
         BandPreset.parse(settings.band_preset)
     except ValueError:
         settings = settings.with_(band_preset=default.band_preset)
+    if settings.window_s not in WINDOWS_S:
+        settings = settings.with_(window_s=default.window_s)
     return settings.with_(unit=settings.unit_enum.value)
 
 
 def save(store: QtCore.QSettings, settings: LiveSettings) -> None:
     """Write every setting and flush to disk."""
     for name, value in asdict(settings).items():
-        store.setValue(f"live/{name}", value)
+        if name not in SESSION_ONLY:
+            store.setValue(f"live/{name}", value)
     store.sync()
