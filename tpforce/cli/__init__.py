@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+from typing import NoReturn
 
 from tpforce import __version__
 
@@ -25,9 +27,16 @@ class UserError(Exception):
     """An error the user can fix: printed as one line, exit code 2, no traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line that points at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command's subparser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tpforce",
         description="Pressure feedback for trigger-point therapy.",
     )
@@ -56,3 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Whoever read our output has gone (`| head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

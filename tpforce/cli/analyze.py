@@ -7,6 +7,7 @@ import json
 import math
 
 from tpforce.cli import UserError
+from tpforce.cli.argtypes import non_negative, positive
 from tpforce.core.analysis import TraceError, analyze, parse_band, read_trace_csv
 from tpforce.core.tracker import HoldConfig
 
@@ -16,18 +17,18 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="score a force trace (t_s,force_n CSV) for holds in a band",
                        description=__doc__)
     p.add_argument("file", metavar="FILE.csv", help="CSV with columns t_s,force_n")
-    p.add_argument("--threshold", type=float, required=True, metavar="N",
+    p.add_argument("--threshold", type=positive, required=True, metavar="N",
                    help="the patient's pressure pain threshold in newtons")
     p.add_argument("--band", metavar="LO:HI",
                    help="band in N (e.g. 15:18) or in %% of the threshold (75%%:90%%); "
                         "default 75%%:90%%")
-    p.add_argument("--target", type=float, default=30.0, metavar="S",
+    p.add_argument("--target", type=positive, default=30.0, metavar="S",
                    help="in-band time a hold must reach (default 30)")
-    p.add_argument("--grace", type=float, default=1.0, metavar="S",
+    p.add_argument("--grace", type=non_negative, default=1.0, metavar="S",
                    help="time out of band before a hold ends (default 1.0)")
-    p.add_argument("--contact", type=float, default=2.0, metavar="N",
+    p.add_argument("--contact", type=non_negative, default=2.0, metavar="N",
                    help="force that counts as contact (default 2)")
-    p.add_argument("--filter", type=float, default=0.04, metavar="S",
+    p.add_argument("--filter", type=non_negative, default=0.04, metavar="S",
                    help="moving-average window for decisions, 0 = none (default 0.04)")
     p.add_argument("--json", action="store_true", help="print the JSON document")
     p.set_defaults(run=run)

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from tpforce.cli.argtypes import positive, rate_sps
 from tpforce.cli.live import add_window_args, launch_window
 from tpforce.cli.wiring import Session, open_session, qt_display_problem
 from tpforce.core.calibration import Calibration
@@ -19,8 +20,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="live display on the built-in simulated probe",
                        description=__doc__)
     p.add_argument("--headless", action="store_true", help="print a text readout, no window")
-    p.add_argument("--rate", type=int, default=80, metavar="SPS", help="samples per second")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated time per real second")
+    p.add_argument("--rate", type=rate_sps, default=80, metavar="SPS", help="samples per second")
+    p.add_argument("--speed", type=positive, default=1.0, help="simulated time per real second")
     add_window_args(p)
     p.set_defaults(run=run)
 

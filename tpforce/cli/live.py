@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from tpforce.cli.argtypes import non_negative, positive
 from tpforce.cli.wiring import Session, open_session, qt_display_problem
 from tpforce.core.calibration import Calibration
 from tpforce.core.tracker import HoldConfig
@@ -18,9 +19,9 @@ from tpforce.core.tracker import HoldConfig
 
 def add_window_args(p: argparse.ArgumentParser) -> None:
     """The options every command that opens the live window shares."""
-    p.add_argument("--duration", type=float, metavar="S", help="close after S seconds")
+    p.add_argument("--duration", type=non_negative, metavar="S", help="close after S seconds")
     p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window before exit")
-    p.add_argument("--target", type=float, metavar="S",
+    p.add_argument("--target", type=positive, metavar="S",
                    help="hold target in seconds (default: the last one used, else 30)")
     p.add_argument("--settings", type=Path, metavar="INI",
                    help="keep the display settings in this file instead of the user's")
@@ -100,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"tpforce live: {problem}", file=sys.stderr)
         return 2
+    if args.calibration is not None and args.driver != "probe":
+        raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
     try:
         session = open_session(args.port, Calibration(), HoldConfig(), driver=args.driver)
     except SourceOpenError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tpforce.cli.argtypes import positive
 from tpforce.io.ports import list_serial_ports, probe_ports
 
 
@@ -13,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="list serial ports and find the probe", description=__doc__)
     p.add_argument("--no-probe", action="store_true",
                    help="only list; do not send HELLO to USB ports")
-    p.add_argument("--timeout", type=float, default=2.5, metavar="S",
+    p.add_argument("--timeout", type=positive, default=2.5, metavar="S",
                    help="how long to wait for a probe to answer (boards reset on open)")
     p.set_defaults(run=run)
 

@@ -13,6 +13,7 @@ import contextlib
 import sys
 import threading
 
+from tpforce.cli.argtypes import non_negative, rate_sps
 from tpforce.io.sim.faults import Faults
 from tpforce.io.sim.hand import SCENARIOS, Hand, ScriptedIntent
 from tpforce.io.sim.probe import SimProbe
@@ -24,27 +25,27 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                        description=__doc__)
     p.add_argument("--port-link", metavar="PATH",
                    help="keep a symlink here to the probe's current pty")
-    p.add_argument("--rate", type=int, default=80, metavar="SPS", help="samples per second")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated time per real second")
+    p.add_argument("--rate", type=rate_sps, default=80, metavar="SPS", help="samples per second")
+    p.add_argument("--speed", type=non_negative, default=1.0, help="simulated time per real second")
     p.add_argument("--serial", default="SIM00001", help="the probe's serial number")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="demo",
                    help="what the simulated hand does (looping)")
     p.add_argument("--no-feedback", action="store_true",
                    help="the hand cannot see the force: holds sag by about 12 %% (tau 6.5 s)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=non_negative, metavar="S", help="stop after S seconds")
     g = p.add_argument_group("faults")
     g.add_argument("--corrupt", type=float, default=0.0, metavar="P",
                    help="probability that a byte is corrupted (e.g. 0.01)")
     g.add_argument("--drop", type=float, default=0.0, metavar="P",
                    help="probability that a byte is lost")
-    g.add_argument("--unplug-every", type=float, default=0.0, metavar="S")
-    g.add_argument("--unplug-for", type=float, default=2.0, metavar="S")
+    g.add_argument("--unplug-every", type=non_negative, default=0.0, metavar="S")
+    g.add_argument("--unplug-for", type=non_negative, default=2.0, metavar="S")
     g.add_argument("--no-reset-on-replug", action="store_true",
                    help="keep counting through an unplug (a self-powered board)")
-    g.add_argument("--reset-every", type=float, default=0.0, metavar="S")
-    g.add_argument("--stall-every", type=float, default=0.0, metavar="S")
-    g.add_argument("--stall-for", type=float, default=0.5, metavar="S")
+    g.add_argument("--reset-every", type=non_negative, default=0.0, metavar="S")
+    g.add_argument("--stall-every", type=non_negative, default=0.0, metavar="S")
+    g.add_argument("--stall-for", type=non_negative, default=0.5, metavar="S")
     p.set_defaults(run=run)
 
 

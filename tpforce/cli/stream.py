@@ -12,15 +12,17 @@ import argparse
 import json
 import math
 import queue
+import re
 import sys
 import time
 from typing import TextIO
 
 import numpy as np
 
+from tpforce.cli.argtypes import baud, non_negative, positive
 from tpforce.cli.wiring import resolve_port
 from tpforce.core.calibration import Calibration
-from tpforce.core.events import Event
+from tpforce.core.events import Disconnected, Event
 from tpforce.io.drivers import DRIVERS, calibration_for, make_source
 from tpforce.io.recorder import Recorder, RecordingError, event_to_dict
 from tpforce.io.serial_source import SourceOpenError
@@ -35,7 +37,7 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
                         "rfc2217://...), 'auto' to find the probe, 'sim' for the simulated one")
     p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
                    help="what speaks on the port (default: the tpforce probe)")
-    p.add_argument("--baud", type=int, metavar="N", help="baud rate (default: the driver's)")
+    p.add_argument("--baud", type=baud, metavar="N", help="baud rate (default: the driver's)")
     p.add_argument("--pattern", metavar="REGEX",
                    help="ascii driver: where the number is, as a group named 'value' (or the "
                         "first group), with an optional group 'unit'")
@@ -43,7 +45,7 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
                    help="gauge drivers: unit when the line names none (N, mN, kN, kgf, gf, "
                         "lbf, ozf; default N)")
     p.add_argument("--invert", action="store_true", help="gauge drivers: flip the sign")
-    p.add_argument("--rate", type=float, metavar="HZ",
+    p.add_argument("--rate", type=positive, metavar="HZ",
                    help="gauge drivers: polling or streaming rate")
     p.add_argument("--no-reconnect", action="store_true",
                    help="stop when the port goes away instead of waiting for it")
@@ -56,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="print samples and events as CSV or JSON lines",
                        description=__doc__)
     add_source_args(p)
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=non_negative, metavar="S", help="stop after S seconds")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
     add_calibration_arg(p)
@@ -113,9 +115,12 @@ def run(args: argparse.Namespace) -> int:
     from tpforce.cli import UserError
     from tpforce.cli.calibration import choose_calibration
 
+    if args.calibration is not None and args.driver != "probe":
+        raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
     tap = _Tap(None)
     out = sys.stdout
     recorder = None
+    gone: Disconnected | None = None
     if args.record:
         try:
             recorder = Recorder(args.record, meta={"port": args.port, "driver": args.driver})
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         port, owned = resolve_port(args.port, args.driver)
         source = make_source(port, args.driver, tap, **driver_options(args))  # type: ignore[arg-type]
         source.open()
-    except (SourceOpenError, ValueError) as exc:
+    except (SourceOpenError, ValueError, re.error) as exc:
         if owned is not None:
             owned.stop()  # type: ignore[attr-defined]
         if recorder is not None:
@@ -146,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
                 tap.calibration = choose_calibration(source, args.calibration)  # type: ignore[arg-type]
             if args.format == "csv":
                 out.write(",".join(COLUMNS) + "\n")
-            end = time.monotonic() + args.duration if args.duration else math.inf
+            end = time.monotonic() + args.duration if args.duration is not None else math.inf
             while time.monotonic() < end:
                 try:
                     item = tap.queue.get(timeout=min(0.1, max(end - time.monotonic(), 0.001)))
@@ -155,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
                 handle(item)
                 if tap.queue.empty():
                     out.flush()
+                if args.no_reconnect and isinstance(item, Disconnected):
+                    gone = item
+                    break
             while not tap.queue.empty():
                 handle(tap.queue.get_nowait())
             out.flush()
@@ -167,4 +175,8 @@ def run(args: argparse.Namespace) -> int:
             recorder.close()
         if owned is not None:
             owned.stop()  # type: ignore[attr-defined]
+    if gone is not None:
+        print(f"tpforce stream: {gone.port}: {gone.reason}; stopped (--no-reconnect), "
+              "everything received was printed", file=sys.stderr)
+        return 1
     return 0

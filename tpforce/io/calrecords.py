@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,10 @@ def load_record(path: str | Path) -> CalibrationFile:
         points = [CalPoint(float(q["force_n"]), float(q["mean_counts"]),
                            str(q.get("direction", "up"))) for q in data.get("points", [])]
         cal = Calibration.from_record(data)
+        if not (math.isfinite(cal.zero_counts) and math.isfinite(cal.n_per_count)
+                and cal.n_per_count != 0.0):
+            raise RecordError(f"{p}: zero_counts and n_per_count must be finite numbers and "
+                              "n_per_count not 0; recalibrate (calibration/README.md)")
         return CalibrationFile(p, cal, points, int(data.get("gain", 0)),
                                str(data.get("calibrated_utc", "")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
