@@ -43,3 +43,14 @@ def test_saturation_the_other_way_is_unknown_not_an_alarm() -> None:
     processor, events = _run(0.01, NEG_FULL_SCALE)
     assert not any(isinstance(e, OverThreshold) for e in events)
     assert processor.state.zone == Zone.UNKNOWN
+
+
+def test_saturation_before_any_threshold_is_over_range_without_an_alarm() -> None:
+    queue = EventQueue()
+    processor = Processor(Calibration(0.0, 0.01), Tracker(HoldConfig()), [queue])
+    batch = batch_from_force(np.arange(0, 1, 1 / 80), np.zeros(80))
+    batch["raw"] = FULL_SCALE
+    batch["flags"] = SampleFlag.SATURATED
+    processor.on_batch(batch)
+    assert processor.state.over_range and processor.state.zone == Zone.UNKNOWN
+    assert not any(isinstance(e, OverThreshold) for e in queue.drain())  # no PPT, no alarm

@@ -96,6 +96,7 @@ class TrackerState:
     ppt_before_n: float = float("nan")
     ppt_after_n: float = float("nan")
     last_hold: HoldMetrics | None = None
+    over_range: bool = False  # the last sample saturated while pushing (force beyond the cell)
 
 
 def classify(force_n: np.ndarray, band: Band | None, contact_n: float) -> np.ndarray:
@@ -135,6 +136,7 @@ class Tracker:
         self._absolute_n: tuple[float, float] | None = None
         self._button = False
         self._raw_n = math.nan
+        self._over_range = False
         self.state = TrackerState(target_s=cfg.target_s, band=band)
         self._publish()
 
@@ -262,6 +264,7 @@ class Tracker:
         f = self.filter.process(t, batch["force_n"], flags)
         self.filtered_n = f
         self._raw_n = float(batch["force_n"][-1])
+        self._over_range = bool(batch["flags"][-1] & SampleFlag.OVER_RANGE)
         self.history.append(t, f)
         gap = (flags & LOST_FLAGS) != 0
         over_range = (flags & SampleFlag.OVER_RANGE) != 0
@@ -341,6 +344,7 @@ class Tracker:
             completed=m.completed,
             trials_n=tuple(point.trials_after_n if point.holds else point.trials_before_n),
             raw_force_n=self._raw_n,
+            over_range=self._over_range,
             rate_n_per_s=rate,
             rate_kpa_per_s=float(pressure_kpa(rate, self.tip_area_cm2)),
             ramp_target_n_per_s=self.ramp.target_n_per_s,

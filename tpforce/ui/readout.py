@@ -28,6 +28,8 @@ ZONE_NAMES = {
 }
 NO_SIGNAL = "NO SIGNAL"
 OVER_RANGE = "MAX"  # the cell saturated while pushing: more force than it can read
+UNKNOWN_FORCE = "FORCE UNKNOWN"  # data flows, but this reading has no force (saturated)
+OVER_RANGE_LABEL = "OVER RANGE"
 NUMBER_PERIOD_S = 0.1  # digits change at most 10 times a second: faster is unreadable
 
 
@@ -47,6 +49,7 @@ class ForceReadout(QtWidgets.QFrame):
         self.setObjectName("readout")
         self.stale = True
         self.zone = Zone.UNKNOWN
+        self.over_range = False
         self.number = QtWidgets.QLabel("--")
         self.number.setAlignment(QtCore.Qt.AlignCenter)
         font = QtGui.QFont()
@@ -82,26 +85,31 @@ class ForceReadout(QtWidgets.QFrame):
         self.show_force(math.nan, Unit.N, 1.0, Zone.UNKNOWN, stale=True)
 
     def show_force(self, force_n: float, unit: Unit, tip_area_cm2: float, zone: Zone,
-                   stale: bool) -> None:
+                   stale: bool, over_range: bool = False) -> None:
         """Show one reading; a stale stream greys out and says NO SIGNAL, never a frozen value.
 
         The zone and NO SIGNAL show at once; the digits at most every NUMBER_PERIOD_S.
         """
         now = time.monotonic()
-        changed = stale != self.stale or (Zone.UNKNOWN if stale else zone) != self.zone
+        changed = stale != self.stale or (Zone.UNKNOWN if stale else zone) != self.zone \
+            or over_range != self.over_range
         if not changed and now - self._number_at < NUMBER_PERIOD_S:
             return
         self._number_at = now
         self.stale = stale
+        self.over_range = over_range
         self.zone = Zone.UNKNOWN if stale else zone
         unit_text = f"{unit.value} on {tip_area_cm2:g} cm²" if unit.is_pressure else unit.value
         self.unit.setText(unit_text)
         if stale:
             self.number.setText("--")
             self.zone_label.setText(NO_SIGNAL)
-        elif zone == Zone.OVER and not math.isfinite(force_n):
+        elif over_range or (zone == Zone.OVER and not math.isfinite(force_n)):
             self.number.setText(OVER_RANGE)  # saturated while pushing: beyond the cell
-            self.zone_label.setText(ZONE_NAMES[zone])
+            self.zone_label.setText(ZONE_NAMES[zone] if zone == Zone.OVER else OVER_RANGE_LABEL)
+        elif zone == Zone.UNKNOWN:
+            self.number.setText("--")
+            self.zone_label.setText(UNKNOWN_FORCE)
         else:
             self.number.setText(format_value(float(convert(force_n, unit, tip_area_cm2)), unit))
             self.zone_label.setText(ZONE_NAMES[zone])

@@ -174,7 +174,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         state = self.processor.state
         s = self.settings
         self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
-                                self.stale)
+                                self.stale, state.over_range)
         self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
                                   state.completed)
         self.trace.show_band(state.band)
