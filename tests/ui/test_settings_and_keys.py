@@ -184,3 +184,16 @@ def test_a_held_key_acts_once(qtbot, feed, store, player) -> None:
         key(QtCore.QEvent.KeyPress, True)
     key(QtCore.QEvent.KeyRelease, False)
     assert len(feed.processor.state.trials_n) == 1
+
+
+def test_a_slow_gauge_is_not_called_lost_between_readings(qtbot, feed, store, player) -> None:
+    """With a 1 s reading interval, NO SIGNAL waits for the link's own stale time."""
+    import time
+
+    window = make_window(qtbot, feed, store, player, link=LiveLink("gauge", stale_s=1.0))
+    feed.ramp(5.0, 0.5, 0.0)
+    qtbot.waitUntil(lambda: not window.stale, timeout=2000)
+    feed.timer.stop()  # readings stop arriving
+    stopped = time.monotonic()
+    qtbot.waitUntil(lambda: window.stale, timeout=5000)
+    assert time.monotonic() - stopped >= 1.0  # never sooner than the gauge's own interval

@@ -61,8 +61,11 @@ def launch_window(session: Session, args: argparse.Namespace, title: str, device
                             full_screen=args.fullscreen, max_rate_sps=max_rate_sps)
     source = session.source
     health = getattr(source, "health", None)
+    # NO SIGNAL within 250 ms for the probe; a slow gauge gets its own reading interval.
+    stale_s = max(0.2, session.source.stale_s - 0.05)
     link = LiveLink(device=device, record=recorder_switch(session, args.record_dir, device),
-                    lost_frames=(lambda: health().lost_frames) if health else None)
+                    lost_frames=(lambda: health().lost_frames) if health else None,
+                    stale_s=stale_s)
     return run_window(session.processor, session.ring, session.events, options, link)
 
 

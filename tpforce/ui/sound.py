@@ -39,8 +39,10 @@ def pitch_step_hz(step: int) -> float:
 
 
 def sound_folder() -> Path:
-    """Where the synthesised WAVs are cached (the user's temp folder)."""
-    return Path(tempfile.gettempdir()) / "tpforce-sounds"
+    """Where the synthesised WAVs are cached: the user's own cache folder, never a folder
+    that another user of the machine could own."""
+    cache = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.GenericCacheLocation)
+    return Path(cache or tempfile.gettempdir()) / "tpforce" / "sounds"
 
 
 def _qt_multimedia() -> tuple[Any, str]:

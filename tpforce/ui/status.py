@@ -27,6 +27,7 @@ class LiveLink:
     device: str = ""
     record: Callable[[bool], str] | None = None
     lost_frames: Callable[[], int] | None = None
+    stale_s: float = 0.2  # no new sample for this long: NO SIGNAL (slow gauges need longer)
 
 
 class StatusInfo:

@@ -34,7 +34,6 @@ from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink, StatusInfo
 from tpforce.ui.trace import TracePlot
 
-STALE_S = 0.2  # no new sample for this long: NO SIGNAL (shown within 250 ms with the frame)
 FRAME_MS = 16  # about 60 Hz
 
 
@@ -170,7 +169,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         count = self.ring.count
         if count != self._last_count:
             self._last_count, self._last_new_s = count, now
-        self.stale = count == 0 or now - self._last_new_s > STALE_S
+        self.stale = count == 0 or now - self._last_new_s > self.link.stale_s
         state = self.processor.state
         s = self.settings
         self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
