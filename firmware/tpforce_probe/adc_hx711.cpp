@@ -34,7 +34,7 @@ void adc_begin(void)
     dout_mask = digitalPinToBitMask(HX711_DOUT_PIN);
     sck_out = portOutputRegister(digitalPinToPort(HX711_SCK_PIN));
     sck_mask = digitalPinToBitMask(HX711_SCK_PIN);
-    pinMode(HX711_DOUT_PIN, INPUT);
+    pinMode(HX711_DOUT_PIN, INPUT_PULLUP); /* a loose DOUT reads "not ready", never data */
     digitalWrite(HX711_SCK_PIN, LOW); /* PD_SCK low powers the HX711 up */
     pinMode(HX711_SCK_PIN, OUTPUT);
 #if HX711_RATE_PIN >= 0

@@ -131,6 +131,8 @@ static void eeprom_service(void)
 /* ---- button and LED ------------------------------------------------------------- */
 
 static uint8_t button_down;        /* debounced state */
+static uint8_t button_latched;     /* pressed since the last sample: a tap between two
+                                      conversions (100 ms apart at 10 SPS) still shows */
 static uint8_t button_seen;        /* last raw reading */
 static uint32_t button_change_ms;  /* when the raw reading last changed */
 
@@ -143,6 +145,8 @@ static void button_service(uint32_t now_ms)
         button_change_ms = now_ms;
     } else if (pressed != button_down && now_ms - button_change_ms >= TP_BUTTON_DEBOUNCE_MS) {
         button_down = pressed;
+        if (pressed)
+            button_latched = 1;
     }
 #else
     (void)now_ms;
@@ -161,7 +165,8 @@ static void led_service(uint32_t now_ms)
     if ((int32_t)(now_ms - identify_until_ms) >= 0) {
         identifying = 0;
         digitalWrite(TP_LED_PIN, LOW);
-    } else if (now_ms - blink_ms >= TP_IDENTIFY_BLINK_MS) {
+    } else if ((int32_t)(now_ms - blink_ms) >= (int32_t)TP_IDENTIFY_BLINK_MS) {
+        /* signed: blink_ms may be a tick newer than the now_ms this pass began with */
         blink_ms = now_ms;
         digitalWrite(TP_LED_PIN, !digitalRead(TP_LED_PIN));
     }
@@ -197,7 +202,8 @@ static void sample_service(uint32_t now_ms)
 {
     adc_reading_t r;
     if (!adc_poll(&r)) {
-        if (streaming && !adc_silent && now_ms - last_data_ms > 1000) {
+        if (streaming && !adc_silent && (int32_t)(now_ms - last_data_ms) > 1000) {
+            /* signed: START may have set last_data_ms a tick after now_ms was taken */
             adc_silent = 1;
             send_log(2, F("no data from the ADC for 1 s: check its wiring"));
         }
@@ -207,8 +213,9 @@ static void sample_service(uint32_t now_ms)
     adc_silent = 0;
     seq += r.missed; /* a lost conversion still uses its seq */
     uint8_t flags = (uint8_t)(r.gain << TP_FLAG_GAIN_SHIFT);
-    if (button_down)
+    if (button_down || button_latched)
         flags |= TP_FLAG_BUTTON;
+    button_latched = 0;
     if (r.saturated)
         flags |= TP_FLAG_SATURATED;
     if (r.missed)
