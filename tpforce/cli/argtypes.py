@@ -32,12 +32,16 @@ def non_negative(text: str) -> float:
     return value
 
 
-def rate_sps(text: str) -> int:
-    """A sample rate the wire protocol can carry: a whole number from 1 to 4000."""
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def rate_sps(text: str) -> int:
+    """A sample rate the wire protocol can carry: a whole number from 1 to 4000."""
+    value = _whole(text)
     if not 1 <= value <= 4000:
         raise argparse.ArgumentTypeError(f"{text} must be from 1 to 4000 samples per second")
     return value
@@ -45,10 +49,7 @@ def rate_sps(text: str) -> int:
 
 def baud(text: str) -> int:
     """A serial baud rate: a whole number above 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be above 0")
     return value
