@@ -15,6 +15,9 @@ import numpy as np
 from tpforce.core.samples import SampleFlag
 from tpforce.core.units import KGF_N, LBF_N  # noqa: F401 - kept importable from here
 
+_SATURATED = int(SampleFlag.SATURATED)  # plain ints for the per-batch path
+_OVER_RANGE = np.uint16(SampleFlag.OVER_RANGE)
+
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
@@ -39,12 +42,12 @@ class Calibration:
     def apply(self, batch: np.ndarray) -> None:
         """Fill `batch['force_n']` in place from `batch['raw']`."""
         force = self.force_n(batch["raw"])
-        bad = (batch["flags"] & SampleFlag.SATURATED) != 0
+        bad = (batch["flags"] & _SATURATED) != 0
         if bad.any():
             # The force is unknown, but a cell saturated while pushing is certainly past
             # anything the band allows: flag it, so the tracker can raise the alarm.
             pushed = bad & (force > 0)
-            batch["flags"][pushed] |= np.uint16(SampleFlag.OVER_RANGE)
+            batch["flags"][pushed] |= _OVER_RANGE
             force[bad] = np.nan
         batch["force_n"] = force
 

@@ -20,6 +20,7 @@ import numpy as np
 from tpforce.core.samples import SampleFlag
 
 DEFAULT_WINDOW_S = 0.04
+_RESTART_FLAGS = int(SampleFlag.GAP_BEFORE | SampleFlag.RESET_BEFORE)  # as a plain int
 
 
 def group_delay_s(window_s: float, rate_sps: float) -> float:
@@ -56,7 +57,7 @@ class MovingAverage:
         boundary[1:] |= bad[:-1]
         boundary[0] |= self._prev_nan
         if flags is not None:
-            boundary |= (flags & (SampleFlag.GAP_BEFORE | SampleFlag.RESET_BEFORE)) != 0
+            boundary |= (flags & _RESTART_FLAGS) != 0
         m = len(self._tail_t)
         g0 = self._count - m  # global index of the first extended sample
         acc = np.empty(n + 1)

@@ -36,6 +36,7 @@ from tpforce.core.metrics import HoldMetrics, force_stats
 
 ABOVE_ZONES = (Z.ABOVE, Z.OVER)
 BELOW_ZONES = (Z.BELOW, Z.NO_CONTACT)
+_IN_BAND = int(Z.IN_BAND)  # a plain int for the per-batch checks (enum lookups are slow)
 
 
 class _Tally:
@@ -110,8 +111,8 @@ class HoldMachine:
         """In-band time of the running hold up to `t_s` (or of the last hold)."""
         if not self.active:
             return self.last_in_band_s
-        extra = t_s - self.run_start if self.run_zone == Z.IN_BAND else 0.0
-        return self._tally.times[Z.IN_BAND] + max(extra, 0.0)
+        extra = t_s - self.run_start if self.run_zone == _IN_BAND else 0.0
+        return self._tally.times[_IN_BAND] + max(extra, 0.0)
 
     def out_of_band_s(self, t_s: float) -> float:
         """How long the running hold has been out of band (0 when in band)."""
@@ -193,9 +194,9 @@ class HoldMachine:
         """Let time pass in the current run up to `t_s`: completion and grace checks."""
         if not self.active:
             return []
-        if self.run_zone == Z.IN_BAND:
+        if self.run_zone == _IN_BAND:
             if not self.completed:
-                at = self.run_start + (self.target_s - self._tally.times[Z.IN_BAND])
+                at = self.run_start + (self.target_s - self._tally.times[_IN_BAND])
                 if t_s >= at:
                     self.completed, self.completed_at = True, at
                     return [HoldCompleted(at, self.index, self.target_s)]

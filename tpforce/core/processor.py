@@ -20,6 +20,8 @@ from tpforce.core.samples import SampleFlag
 from tpforce.core.session import Point, Session
 from tpforce.core.tracker import Tracker, TrackerState
 
+_SATURATED = int(SampleFlag.SATURATED)
+
 
 class Processor:
     """A consumer of raw batches that fills `force_n`, runs the tracker and fans out."""
@@ -55,7 +57,7 @@ class Processor:
         with self._lock:
             self.calibration.apply(batch)
             events = self.tracker.process(batch)
-            at_rest = batch["raw"][(batch["flags"] & SampleFlag.SATURATED) == 0]
+            at_rest = batch["raw"][(batch["flags"] & _SATURATED) == 0]
             self._last_raw = np.concatenate((self._last_raw, at_rest))[-64:]
             self.out.deliver(batch, events)
 
