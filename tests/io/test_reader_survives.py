@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import queue
+from iohelp import Collector
 
-import numpy as np
-
-from tpforce.core.events import Event, Reconnected, SignalLost, SourceError
+from tpforce.core.events import Reconnected, SignalLost, SourceError
 from tpforce.io.serial_source import SerialSource
 from tpforce.io.sim.probe import SimProbe
-
-
-class Events:
-    def __init__(self) -> None:
-        self.queue: queue.Queue[Event] = queue.Queue()
-        self.batches: queue.Queue[int] = queue.Queue()
-
-    def on_batch(self, batch: np.ndarray) -> None:
-        self.batches.put(len(batch))
-
-    def on_event(self, event: Event) -> None:
-        self.queue.put(event)
-
-    def close(self) -> None:
-        pass
-
-    def wait_for(self, kind: type[Event], timeout: float = 10.0) -> Event:
-        while True:
-            event = self.queue.get(timeout=timeout)
-            if isinstance(event, kind):
-                return event
 
 
 class DecoderBreaks(SerialSource):
@@ -56,19 +33,19 @@ class ReconnectBreaksOnce(SerialSource):
 
 
 def test_signal_lost_is_said_even_when_every_read_fails() -> None:
-    sink = Events()
+    sink = Collector()
     with SimProbe(speed=2.0) as probe, DecoderBreaks(probe.port, sink) as source:
-        sink.batches.get(timeout=10.0)  # samples flow
+        assert sink.wait_samples(1, timeout=10.0)  # samples flow
         source.broken = True  # bytes keep coming, but none become samples any more
         assert isinstance(sink.wait_for(SourceError), SourceError)
         assert isinstance(sink.wait_for(SignalLost), SignalLost)
 
 
 def test_a_failing_reconnect_attempt_does_not_end_the_search() -> None:
-    sink = Events()
+    sink = Collector()
     with SimProbe(speed=2.0) as probe, \
             ReconnectBreaksOnce(probe.port, sink, lister=probe.ports) as source:
-        sink.batches.get(timeout=10.0)
+        assert sink.wait_samples(1, timeout=10.0)
         probe.unplug(for_s=0.3)
         assert isinstance(sink.wait_for(SourceError), SourceError)
         assert isinstance(sink.wait_for(Reconnected), Reconnected)
