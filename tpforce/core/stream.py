@@ -233,7 +233,7 @@ class StreamAssembler:
                     self._rejected_run = 0
                 return wire, dseq, dtus, forced
             i = int(np.argmax(bad))
-            if i > 0 or forced[:i].any():
+            if i > 0:
                 self._rejected_run = 0  # rows before it were accepted
             self._rejected_run += 1
             if self._rejected_run > REANCHOR_AFTER:
