@@ -78,7 +78,7 @@ def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bo
     def record(on: bool) -> str:
         while current:  # stop what runs, whatever was asked
             recorder = current.pop()
-            session.processor.out.remove(recorder)
+            session.processor.remove_consumer(recorder)
             recorder.close()
         if not on:
             return ""
@@ -88,7 +88,7 @@ def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bo
         except RecordingError as exc:
             raise OSError(str(exc)) from None
         current.append(recorder)
-        session.processor.out.add(recorder)
+        session.processor.add_consumer(recorder)
         return recorder.path.name
 
     return record
@@ -119,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
         except CommandError as exc:
             raise UserError(f"{args.port}: the device does not answer as a tpforce probe "
                             f"({exc}); try --driver for another gauge") from None
-        session.processor.calibration = choose_calibration(  # type: ignore[arg-type]
-            session.source, args.calibration)
+        session.processor.set_calibration(choose_calibration(  # type: ignore[arg-type]
+            session.source, args.calibration))
         return launch_window(session, args, f"tpforce - {info.serial} on {args.port}",
                              f"{args.port} · {info.serial}", max(info.rate_sps, 80))
     finally:

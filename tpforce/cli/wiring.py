@@ -87,7 +87,7 @@ def open_session(
     processor = Processor(calibration, Tracker(hold), consumers)
     source = make_source(port, driver, processor, reconnect=reconnect, lister=lister,
                          **(driver_options or {}))
-    processor.calibration = calibration_for(source) or calibration
+    processor.set_calibration(calibration_for(source) or calibration)
     try:
         source.open()
     except Exception:

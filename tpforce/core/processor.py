@@ -32,7 +32,7 @@ class Processor:
         tracker: Tracker | None = None,
         consumers: list[Consumer] | None = None,
     ) -> None:
-        self.calibration = calibration
+        self._calibration = calibration
         self.tracker = tracker or Tracker()
         self.out = FanOut(consumers or [])
         # Commands from the GUI thread vs batches from IO; re-entrant so that a consumer may
@@ -41,6 +41,25 @@ class Processor:
         self._last_raw = np.zeros(0, dtype=np.int32)
         self._closed = False
         self.tracker.tip_area_cm2 = calibration.tip_area_cm2
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration in force (replaced whole by tare or `set_calibration`)."""
+        return self._calibration
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Use another calibration from the next batch on (the probe's record, a file)."""
+        with self._lock:
+            self._calibration = calibration
+            self.tracker.tip_area_cm2 = calibration.tip_area_cm2
+
+    def add_consumer(self, consumer: Consumer) -> None:
+        """Deliver to `consumer` too from the next batch on (a recorder started by hand)."""
+        self.out.add(consumer)
+
+    def remove_consumer(self, consumer: Consumer) -> None:
+        """Stop delivering to `consumer` (it is not closed here)."""
+        self.out.remove(consumer)
 
     @property
     def session(self) -> Session:
@@ -55,7 +74,7 @@ class Processor:
     def on_batch(self, batch: np.ndarray) -> None:
         """Calibrate and track one batch, then deliver it and its events."""
         with self._lock:
-            self.calibration.apply(batch)
+            self._calibration.apply(batch)
             events = self.tracker.process(batch)
             at_rest = batch["raw"][(batch["flags"] & _SATURATED) == 0]
             self._last_raw = np.concatenate((self._last_raw, at_rest))[-64:]
@@ -73,9 +92,9 @@ class Processor:
         with self._lock:
             if len(self._last_raw) == 0:
                 return
-            self.calibration = self.calibration.tared(self._last_raw[-32:])
-            self.tracker.tip_area_cm2 = self.calibration.tip_area_cm2
-            self._emit([Tared(self.tracker.state.t_s, self.calibration.zero_counts)])
+            self._calibration = self._calibration.tared(self._last_raw[-32:])
+            self.tracker.tip_area_cm2 = self._calibration.tip_area_cm2
+            self._emit([Tared(self.tracker.state.t_s, self._calibration.zero_counts)])
 
     def mark_threshold(self) -> None:
         """Mark the threshold now (keyboard or foot switch), as the probe button does."""

@@ -61,7 +61,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.director = SoundDirector(self.player, parent=self)
         self.relay = AlarmRelay()
         self.relay.alarm.connect(self.director.on_event)
-        processor.out.add(self.relay)
+        processor.add_consumer(self.relay)
         self.stale = True
         self.seen_events: list[Event] = []
         self._last_count = -1
@@ -211,7 +211,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timer.stop()
         self.director.stop()
         self.relay.close()
-        self.processor.out.remove(self.relay)
+        self.processor.remove_consumer(self.relay)
         if self.store is not None:
             settings_io.save(self.store, self.settings)
         super().closeEvent(event)  # type: ignore[arg-type]
