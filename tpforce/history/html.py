@@ -4,8 +4,8 @@ recurrences on its time line, and the body chart, all inline SVG (no network, no
 from __future__ import annotations
 
 import datetime as dt
+import math
 from html import escape
-from typing import Any
 
 from tpforce.history import bodychart
 from tpforce.history.views import (
@@ -51,7 +51,7 @@ def _table(h: PatientHistory) -> str:
             "</table>")
 
 
-def trend_svg(h: PatientHistory, width: int = 760, height: int = 320) -> str:
+def trend_svg(h: PatientHistory, width: int = 760, height: int = 380) -> str:
     """PPT after (solid) and before (dashed) per point over time; recurrences as red lines."""
     series = trend(h)
     events = timeline(h)
@@ -61,10 +61,11 @@ def trend_svg(h: PatientHistory, width: int = 760, height: int = 320) -> str:
               if v is not None]
     if not dates or not values:
         return "<p>No PPT measured yet.</p>"
-    left, right, top, bottom = 50, 20, 20, 40
+    left, right, top, bottom = 50, 20, 20, 40 + 16 * (len(series) + 1)
     d0, d1 = min(dates), max(dates)
     span = max((d1 - d0).days, 1)
-    vmax = max(values) * 1.1
+    step = _nice_step(max(values) / 5)
+    vmax = step * (int(max(values) / step) + 1)
 
     def x(day: dt.date) -> float:
         return left + (width - left - right) * (day - d0).days / span
@@ -78,8 +79,8 @@ def trend_svg(h: PatientHistory, width: int = 760, height: int = 320) -> str:
              "stroke='#555'/>",
              f"<line x1='{left}' y1='{top}' x2='{left}' y2='{y(0):.1f}' stroke='#555'/>",
              f"<text x='10' y='{top + 4}' font-size='11'>N</text>"]
-    for k in range(5):
-        v = vmax * k / 5
+    for k in range(round(vmax / step) + 1):
+        v = step * k
         parts.append(f"<text x='{left - 6}' y='{y(v) + 4:.1f}' font-size='10' "
                      f"text-anchor='end'>{v:.0f}</text>")
     for e in events:
@@ -108,10 +109,18 @@ def trend_svg(h: PatientHistory, width: int = 760, height: int = 320) -> str:
                          f"stroke='{colour}' stroke-width='2'{dash}/>")
             parts += [f"<circle cx='{a:.1f}' cy='{b:.1f}' r='3' fill='{colour}'/>"
                       for a, b in pts]
-        parts.append(f"<text x='{width - right - 4}' y='{top + 14 * (i + 1)}' font-size='11' "
-                     f"text-anchor='end' fill='{colour}'>{escape(s['point'])}</text>")
-    parts.append("</svg>")
+        parts.append(f"<text x='{left}' y='{height - bottom + 34 + 16 * i}' font-size='11' "
+                     f"fill='{colour}'>{escape(s['point'])}</text>")
+    parts.append(f"<text x='{left}' y='{height - bottom + 34 + 16 * len(series)}' "
+                 "font-size='11' fill='#555'>solid: PPT after treatment; dashed: before; "
+                 "red: pain came back (NRS 0-10)</text></svg>")
     return "".join(parts)
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least `raw`."""
+    power = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def body_chart_svg(h: PatientHistory) -> str:
@@ -168,7 +177,3 @@ def render_html(h: PatientHistory, generated: dt.datetime | None = None) -> str:
             f"<h2>Recurrence</h2>{_recurrence_list(h)}"
             f"<h2>Body chart: latest PPT change</h2>{body_chart_svg(h)}</body></html>\n")
 
-
-def report_data(h: PatientHistory) -> dict[str, Any]:
-    """The numbers the page shows (for tests and tools)."""
-    return {"table": history_table(h), "trend": trend(h), "body_chart": body_chart(h)}
