@@ -24,7 +24,7 @@ from tpforce.history.html import render_html
 from tpforce.history.paths import private_dir, private_write
 from tpforce.history.record import RecordError, RecurrenceEntry, VisitRecord
 from tpforce.history.store import HistoryError, HistoryStore
-from tpforce.history.views import PatientHistory, history_json, history_table, timeline
+from tpforce.history.views import PatientHistory, history_json, recurrences
 
 VISIT_FILE = "visit.json"
 
@@ -89,36 +89,35 @@ def _confirm(question: str, yes: bool) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def _cell(c: dict | None) -> str:
-    if c is None:
-        return ""
-    fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    change = "" if c["change_n"] is None else f" ({c['change_n']:+.1f})"
-    return f"{fmt(c['before_n'])} -> {fmt(c['after_n'])}{change}"
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def format_table(h: PatientHistory) -> str:
     """The history table as text: one line per visit, one column per point."""
-    t = history_table(h)
-    header = ["visit", "date", "operator", *t["columns"]]
-    lines = [[str(r["visit"]), r["visited_at"].replace("T", " ")[:16], r["operator"],
-              *(_cell(r["points"].get(c)) for c in t["columns"])] for r in t["rows"]]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    out = io.StringIO()
-    out.write(f"patient {h.patient}: {len(t['rows'])} visit(s); PPT in N, mean of the trials, "
-              "before -> after (change)\n")
-    for row in [header, *lines]:
-        text = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        out.write(text.rstrip() + "\n")
-    rec = [e for e in timeline(h) if e["kind"] == "recurrence"]
+    columns = h.point_labels()
+    col = {c: i for i, c in enumerate(columns)}
+    cells: dict[int, list[str]] = {vid: [""] * len(columns) for vid, _, _ in h.visits}
+    for r in h.rows:
+        change = "" if r.change_n is None else f" ({r.change_n:+.1f})"
+        cells[r.visit_id][col[r.label]] = f"{_num(r.before_n)} -> {_num(r.after_n)}{change}"
+    header = ["visit", "date", "operator", *columns]
+    lines = [[str(n + 1), when.replace("T", " ")[:16], op, *cells[vid]]
+             for n, (vid, when, op) in enumerate(h.visits)]
+    widths = [max(map(len, column)) for column in zip(header, *lines, strict=True)]
+    row_format = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [f"patient {h.patient}: {len(lines)} visit(s); PPT in N, mean of the trials, "
+           "before -> after (change)"]
+    out += [row_format.format(*row).rstrip() for row in [header, *lines]]
+    rec = recurrences(h)
     if rec:
-        out.write("recurrence:\n")
+        out.append("recurrence:")
         for e in rec:
             after = (f" (day {e['days_after_visit']} after a visit)"
                      if e["days_after_visit"] is not None else "")
-            out.write(f"  {e['occurred_on']}{after}: pain {e['nrs']}/10 in {e['region']}"
-                      f"{', after ' + e['activity'] if e['activity'] else ''}\n")
-    return out.getvalue()
+            out.append(f"  {e['occurred_on']}{after}: pain {e['nrs']}/10 in {e['region']}"
+                       f"{', after ' + e['activity'] if e['activity'] else ''}")
+    return "\n".join(out) + "\n"
 
 
 def _show(store: HistoryStore, args: argparse.Namespace) -> int:

@@ -14,9 +14,8 @@ import datetime as dt
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tpforce.history.paths import default_db_path, private_dir
 from tpforce.history.record import (
@@ -40,7 +39,10 @@ _SCHEMA = (
     "CREATE TABLE points (id {id},"
     " visit_id BIGINT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,"
     " ordinal INTEGER NOT NULL, site TEXT NOT NULL, side TEXT NOT NULL,"
-    " change_n DOUBLE PRECISION, verdict TEXT NOT NULL, UNIQUE (visit_id, ordinal))",
+    " change_n DOUBLE PRECISION, verdict TEXT NOT NULL,"
+    " ppt_before_n DOUBLE PRECISION, ppt_after_n DOUBLE PRECISION,"
+    " trials_before INTEGER NOT NULL, trials_after INTEGER NOT NULL,"
+    " UNIQUE (visit_id, ordinal))",
     "CREATE TABLE trials ("
     " point_id BIGINT NOT NULL REFERENCES points(id) ON DELETE CASCADE,"
     " phase TEXT NOT NULL CHECK (phase IN ('before', 'after')), ordinal INTEGER NOT NULL,"
@@ -82,8 +84,7 @@ class WriteConflict(HistoryError):
     """Another writer stored the same row at the same moment; the transaction was undone."""
 
 
-@dataclass(frozen=True)
-class PptRow:
+class PptRow(NamedTuple):
     """One point of one visit, as the history table shows it: PPT means before and after."""
 
     visit_id: int
@@ -340,9 +341,11 @@ class HistoryStore:
         trials: list[tuple[Any, ...]] = []
         for i, point in enumerate(rec.points):
             ptid = self._insert_id("INSERT INTO points (visit_id, ordinal, site, side, change_n,"
-                                   " verdict) VALUES (?, ?, ?, ?, ?, ?)",
+                                   " verdict, ppt_before_n, ppt_after_n, trials_before,"
+                                   " trials_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    (vid, i, point.site, point.side, point.change_n,
-                                    point.verdict))
+                                    point.verdict, point.before_mean_n, point.after_mean_n,
+                                    len(point.ppt_before_n), len(point.ppt_after_n)))
             trials += [(ptid, "before", j, v) for j, v in enumerate(point.ppt_before_n)]
             trials += [(ptid, "after", j, v) for j, v in enumerate(point.ppt_after_n)]
             if point.notes:
@@ -420,17 +423,11 @@ class HistoryStore:
         with self._errors():
             pid = self._patient_id(check_pseudonym(pseudonym), create=False)
             rows = self._rows(
-                "SELECT v.id, v.visited_at, v.operator, p.site, p.side,"
-                " AVG(CASE WHEN t.phase = 'before' THEN t.ppt_n END),"
-                " AVG(CASE WHEN t.phase = 'after' THEN t.ppt_n END), p.change_n, p.verdict,"
-                " COUNT(CASE WHEN t.phase = 'before' THEN 1 END),"
-                " COUNT(CASE WHEN t.phase = 'after' THEN 1 END)"
-                " FROM visits v JOIN points p ON p.visit_id = v.id"
-                " LEFT JOIN trials t ON t.point_id = p.id WHERE v.patient_id = ?"
-                " GROUP BY v.id, v.visited_at, v.operator, p.id, p.ordinal, p.site, p.side,"
-                " p.change_n, p.verdict ORDER BY v.visited_at, v.id, p.ordinal", (pid,))
-        return [PptRow(int(r[0]), r[1], r[2], r[3], r[4], _opt(r[5]), _opt(r[6]), _opt(r[7]),
-                       r[8], int(r[9]), int(r[10])) for r in rows]
+                "SELECT v.id, v.visited_at, v.operator, p.site, p.side, p.ppt_before_n,"
+                " p.ppt_after_n, p.change_n, p.verdict, p.trials_before, p.trials_after"
+                " FROM visits v JOIN points p ON p.visit_id = v.id WHERE v.patient_id = ?"
+                " ORDER BY v.visited_at, v.id, p.ordinal", (pid,))
+        return [PptRow._make(r) for r in rows]
 
     def visit_dates(self, pseudonym: str) -> list[tuple[int, str, str]]:
         """(visit id, visited_at, operator) of every visit, in time order."""

@@ -7,6 +7,7 @@ window draw the same numbers.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -88,25 +89,27 @@ def trend(h: PatientHistory) -> list[dict[str, Any]]:
     return [{"point": label, "values": values} for label, values in series.items()]
 
 
-def timeline(h: PatientHistory) -> list[dict[str, Any]]:
-    """Visits and recurrence entries on one time line; each recurrence says how many days
-    after the latest visit before it the pain came back."""
-    events: list[tuple[dt.date, int, dict[str, Any]]] = []
-    for n, (_, when, op) in enumerate(h.visits):
-        events.append((_date(when), 0, {"kind": "visit", "date": _date(when).isoformat(),
-                                        "visit": n + 1, "operator": op}))
-    for e in h.recurrence:
-        events.append((e.occurred_on, 1, {"kind": "recurrence", **e.to_dict()}))
-    events.sort(key=lambda ev: (ev[0], ev[1]))
-    last_visit: dt.date | None = None
+def recurrences(h: PatientHistory) -> list[dict[str, Any]]:
+    """The recurrence entries, each with how many days after the latest visit on or before
+    its date the pain came back (None before the first visit)."""
+    days = [when[:10] for _, when, _ in h.visits]  # ISO dates sort as text
     out = []
-    for day, kind, item in events:
-        if kind == 0:
-            last_visit = day
-        else:
-            item["days_after_visit"] = None if last_visit is None else (day - last_visit).days
-        out.append(item)
+    for e in h.recurrence:
+        k = bisect.bisect_right(days, e.occurred_on.isoformat())
+        after = (e.occurred_on - dt.date.fromisoformat(days[k - 1])).days if k else None
+        out.append({"kind": "recurrence", **e.to_dict(), "days_after_visit": after})
     return out
+
+
+def timeline(h: PatientHistory) -> list[dict[str, Any]]:
+    """Visits and recurrence entries on one time line, in date order (a recurrence after a
+    visit on the same day)."""
+    events = [{"kind": "visit", "date": when[:10], "visit": n + 1, "operator": op}
+              for n, (_, when, op) in enumerate(h.visits)]
+    rec = recurrences(h)
+    merged = sorted([(e["date"], 0, i) for i, e in enumerate(events)]
+                    + [(e["occurred_on"], 1, i) for i, e in enumerate(rec)])
+    return [events[i] if kind == 0 else rec[i] for _, kind, i in merged]
 
 
 def body_chart(h: PatientHistory) -> dict[str, Any]:
