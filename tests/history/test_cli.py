@@ -238,3 +238,16 @@ def test_data_folder_follows_each_platform(monkeypatch: pytest.MonkeyPatch) -> N
     assert paths.user_data_dir() == Path("C:", "Users", "u", "AppData", "Local", "tpforce")
     monkeypatch.setenv("TPFORCE_DATA_DIR", "/srv/tp")
     assert paths.user_data_dir() == Path("/srv/tp")
+
+
+def test_only_folders_tpforce_creates_are_made_private(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    _write_visits(tmp_path / "visits")
+    db = shared / "new" / "deeper" / "h.sqlite3"
+    assert _run(capsys, "import", str(tmp_path / "visits"), "--db", str(db))[0] == 0
+    assert _mode(shared) == 0o755
+    assert _mode(shared / "new") == _mode(db.parent) == 0o700 and _mode(db) == 0o600

@@ -138,3 +138,17 @@ def test_foreign_tables_are_refused(tmp_path) -> None:
         conn.execute("CREATE TABLE accounts (id INTEGER)")
     with pytest.raises(HistoryError, match="not a tpforce history"):
         HistoryStore.open(str(path))
+
+
+def test_newer_schema_file_is_not_touched(tmp_path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore.open(str(path)) as store:
+        store.index_visits(three_visits())
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("UPDATE schema_version SET version = 3")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="upgrade tpforce"):
+        HistoryStore.open(str(path))
+    assert path.read_bytes() == before

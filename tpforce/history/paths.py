@@ -37,10 +37,23 @@ def default_db_path() -> Path:
     return user_data_dir() / DB_FILE
 
 
-def private_dir(path: Path) -> Path:
-    """Make `path` (and missing parents) a folder only its owner can enter: 0700."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+def private_dir(path: Path, own: bool = False) -> Path:
+    """Create `path` and its missing parents as folders only their owner can enter (0700).
+
+    Folders that already exist are left as they are, unless `own` says `path` is tpforce's
+    own folder (the per-user data folder), which is then made 0700 too."""
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if own:
+        os.chmod(path, 0o700)
     return path
 
 

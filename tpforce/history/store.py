@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tpforce.history.paths import default_db_path, private_dir
+from tpforce.history.paths import default_db_path, private_dir, user_data_dir
 from tpforce.history.record import (
     Metric,
     PointRecord,
@@ -163,7 +163,7 @@ class HistoryStore:
                 raise HistoryError(f"no history yet at {where}: add visits with "
                                    "'tpforce history import FOLDER'")
             try:
-                private_dir(path.parent)
+                private_dir(path.parent, own=path.parent == user_data_dir())
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             except FileExistsError:
                 pass
@@ -274,8 +274,6 @@ class HistoryStore:
 
     def _check_schema(self, create: bool) -> None:
         with self._errors():
-            if self.engine == "sqlite":
-                self._conn.execute("PRAGMA journal_mode = WAL")
             tables = self._table_names()
             if "schema_version" not in tables and create:
                 with self._transaction():
@@ -304,6 +302,8 @@ class HistoryStore:
                                    f"than this tpforce reads ({SCHEMA_VERSION}): upgrade "
                                    "tpforce; the database was not changed")
             self.schema_version = int(version)
+            if self.engine == "sqlite":  # readers never wait on a writer, nor it on them
+                self._conn.execute("PRAGMA journal_mode = WAL")
 
     # --- writing -----------------------------------------------------------------------------
 
