@@ -251,3 +251,32 @@ def test_only_folders_tpforce_creates_are_made_private(tmp_path: Path,
     assert _run(capsys, "import", str(tmp_path / "visits"), "--db", str(db))[0] == 0
     assert _mode(shared) == 0o755
     assert _mode(shared / "new") == _mode(db.parent) == 0o700 and _mode(db) == 0o600
+
+
+def test_erase_never_deletes_a_home_or_root_named_as_a_recording(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / "work").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home / "work")
+    recording = tmp_path / "rec"
+    recording.mkdir()
+    bad = [str(home), "/", str(home / "work"), str(recording)]
+    visits = three_visits()
+    for v in visits:
+        v.recording = bad.pop(0)
+    folder = tmp_path / "visits"
+    for k, v in enumerate(visits):
+        (folder / f"v{k}").mkdir(parents=True)
+        (folder / f"v{k}" / "visit.json").write_text(v.to_json())
+    extra = three_visits()[0]
+    extra.visited_at = extra.visited_at.replace(year=2025)
+    extra.recording = str(recording)
+    (folder / "v9").mkdir()
+    (folder / "v9" / "visit.json").write_text(extra.to_json())
+    assert _run(capsys, "import", str(folder), "--db", db_url)[0] == 0
+    code, out, err = _run(capsys, PATIENT, "--db", db_url, "--erase", "--recordings", "--yes")
+    assert code == 2 and err.count("not deleting") == 3
+    assert home.is_dir() and (home / "work").is_dir() and not recording.exists()
+    assert "erased P-0042: 4 visit(s)" in out

@@ -15,13 +15,14 @@ import argparse
 import csv
 import io
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from tpforce.cli import UserError
 from tpforce.history.html import render_html
-from tpforce.history.paths import private_dir, private_write
+from tpforce.history.paths import private_dir, private_write, user_data_dir
 from tpforce.history.record import RecordError, RecurrenceEntry, VisitRecord
 from tpforce.history.store import HistoryError, HistoryStore
 from tpforce.history.views import PatientHistory, history_json, recurrences
@@ -205,6 +206,12 @@ def _erase(store: HistoryStore, args: argparse.Namespace) -> int:
     failed = 0
     for text in paths:
         path = Path(text)
+        if not _deletable(path):
+            failed += 1
+            print(f"tpforce history: not deleting {path}: it is not a recording of its own "
+                  "(a root, home or data folder, or above the current folder); check it by "
+                  "hand", file=sys.stderr)
+            continue
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -219,6 +226,18 @@ def _erase(store: HistoryStore, args: argparse.Namespace) -> int:
             print(f"tpforce history: could not delete {path} ({exc.strerror}): delete it by "
                   "hand", file=sys.stderr)
     return 2 if failed else 0
+
+
+def _deletable(path: Path) -> bool:
+    """A recording path safe to delete: absolute, and not a root, the home or data folder,
+    or a folder holding any of them or the current folder."""
+    if not path.is_absolute():
+        return False
+    target = path.resolve()
+    if target == Path(target.anchor) or (target.is_dir() and os.path.ismount(target)):
+        return False
+    guarded = (Path.home(), user_data_dir(), Path.cwd())
+    return not any(g.resolve() == target or target in g.resolve().parents for g in guarded)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -238,7 +257,10 @@ def _import(args: argparse.Namespace) -> int:
         if rec.recording is not None and not Path(rec.recording).is_absolute():
             rec.recording = str((path.parent / rec.recording).resolve())
         records.append(rec)
-    if not records and not bad:
+    if not records:
+        if bad:
+            print(f"{folder}: no readable visit; {bad} file(s) skipped")
+            return 2
         raise UserError(f"no {VISIT_FILE} under {folder}: give the folder holding the visits")
     with HistoryStore.open(args.db, create=True) as store:
         status = store.index_visits(records)
