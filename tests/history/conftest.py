@@ -87,13 +87,18 @@ class PgServer:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A running PostgreSQL server for the whole test session."""
+def require_psycopg() -> None:
+    """Skip (or, where required, fail) without the PostgreSQL driver."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         _unavailable("psycopg is not installed: pip install 'tpforce[pg]' (psycopg[binary])")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A running PostgreSQL server for the whole test session."""
+    require_psycopg()
     bindir = _pg_bin()
     if bindir is None:
         _unavailable("PostgreSQL server not installed: apt-get install postgresql")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.history import conftest
 from tests.history.helpers import PATIENT, three_visits
 from tpforce.cli import main
 from tpforce.history import paths
@@ -199,11 +200,18 @@ def test_corrupt_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_unreachable_postgres_is_one_line(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'tpforce[pg]'")
+    conftest.require_psycopg()
     url = f"postgresql://tpforce:secret@/clinic?host={tmp_path}&connect_timeout=2"
     code, _, err = _run(capsys, PATIENT, "--db", url)
     assert code == 2 and err.count("\n") == 1
     assert "cannot reach PostgreSQL" in err and "secret" not in err and "--db" in err
+
+
+def test_postgres_url_without_driver_says_what_to_install(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    code, _, err = _run(capsys, PATIENT, "--db", "postgresql://tpforce@/clinic")
+    assert code == 2 and "pip install 'tpforce[pg]'" in err and err.count("\n") == 1
 
 
 def test_default_store_lives_in_private_user_data_folder(
