@@ -55,7 +55,8 @@ def test_import_is_idempotent_and_table_shows_rising_ppt(
     code, out, _ = _run(capsys, PATIENT, "--db", imported)
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].split()[:3] == ["visit", "date", "operator"]
+    assert lines[1].split()[:3] == ["visit", "date", "operator"] and lines[1].endswith("notes")
+    assert lines[2].endswith("visit 1")
     rows = [ln for ln in lines if re.match(r"\d ", ln)]
     assert [re.search(r"(\d+\.\d) -> (\d+\.\d)", r).groups() for r in rows] == [  # type: ignore[union-attr]
         ("19.0", "22.5"), ("22.0", "25.5"), ("25.0", "28.5")]
@@ -78,6 +79,7 @@ def test_json_and_html_report(imported: str, tmp_path: Path,
     assert page.count("class='ppt'") == 6  # before and after for each of three points
     assert not re.search(r"(src|href)=|https?://(?!www\.w3\.org/2000/svg)|<script", page)
     assert "flexor digitorum R" in page.split("Not on the chart")[1]
+    assert "visit 1; infraspinatus L: tender</td>" in page
 
 
 def test_bad_recurrence_and_unknown_patient_are_one_line(

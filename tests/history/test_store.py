@@ -59,6 +59,9 @@ def test_three_visits_table_trend_timeline_and_body_chart(db_url: str) -> None:
     assert [c["before_n"] for c in trap] == [19.0, 22.0, 25.0]
     assert [c["after_n"] for c in trap] == [22.5, 25.5, 28.5]
     assert "flexor digitorum R" not in table["rows"][0]["points"]
+    assert [r["notes"] for r in table["rows"]] == ["visit 1", "visit 2", "visit 3"]
+    assert table["rows"][0]["points"]["infraspinatus L"]["notes"] == "tender"
+    assert table["rows"][1]["points"]["infraspinatus L"]["notes"] == ""
 
     series = {s["point"]: s["values"] for s in trend(h)}
     after = [v["after_n"] for v in series["upper trapezius R"]]

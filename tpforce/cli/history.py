@@ -98,13 +98,13 @@ def format_table(h: PatientHistory) -> str:
     """The history table as text: one line per visit, one column per point."""
     columns = h.point_labels()
     col = {c: i for i, c in enumerate(columns)}
-    cells: dict[int, list[str]] = {vid: [""] * len(columns) for vid, _, _ in h.visits}
+    cells: dict[int, list[str]] = {v.id: [""] * len(columns) for v in h.visits}
     for r in h.rows:
         change = "" if r.change_n is None else f" ({r.change_n:+.1f})"
         cells[r.visit_id][col[r.label]] = f"{_num(r.before_n)} -> {_num(r.after_n)}{change}"
-    header = ["visit", "date", "operator", *columns]
-    lines = [[str(n + 1), when.replace("T", " ")[:16], op, *cells[vid]]
-             for n, (vid, when, op) in enumerate(h.visits)]
+    header = ["visit", "date", "operator", *columns, "notes"]
+    lines = [[str(n + 1), v.visited_at.replace("T", " ")[:16], v.operator, *cells[v.id],
+              v.notes.replace("\n", " ")] for n, v in enumerate(h.visits)]
     widths = [max(map(len, column)) for column in zip(header, *lines, strict=True)]
     row_format = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [f"patient {h.patient}: {len(lines)} visit(s); PPT in N, mean of the trials, "

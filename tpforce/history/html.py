@@ -33,6 +33,8 @@ def _table(h: PatientHistory) -> str:
     t = history_table(h)
     head = "".join(f"<th colspan=3>{escape(c)}</th>" for c in t["columns"])
     sub = "<th>before</th><th>after</th><th>change</th>" * len(t["columns"])
+    notes = {(row["visit"], c): row["points"][c]["notes"] for row in t["rows"]
+             for c in t["columns"] if row["points"].get(c, {}).get("notes")}
     body = []
     for row in t["rows"]:
         cells = []
@@ -44,10 +46,15 @@ def _table(h: PatientHistory) -> str:
                 verdict = escape(cell["verdict"].replace("_", " "))
                 cells.append(f"<td>{_n(cell['before_n'])}</td><td>{_n(cell['after_n'])}</td>"
                              f"<td title='{verdict}'>{_n(cell['change_n'])}</td>")
+        text = [row["notes"]] if row["notes"] else []
+        text += [f"{c}: {notes[row['visit'], c]}" for c in t["columns"]
+                 if (row["visit"], c) in notes]
         body.append(f"<tr><td>{row['visit']}</td><td class=l>{escape(row['visited_at'])}</td>"
-                    f"<td class=l>{escape(row['operator'])}</td>{''.join(cells)}</tr>")
+                    f"<td class=l>{escape(row['operator'])}</td>{''.join(cells)}"
+                    f"<td class=l>{escape('; '.join(text))}</td></tr>")
     return (f"<table><tr><th rowspan=2>visit</th><th rowspan=2 class=l>date</th>"
-            f"<th rowspan=2 class=l>operator</th>{head}</tr><tr>{sub}</tr>{''.join(body)}"
+            f"<th rowspan=2 class=l>operator</th>{head}<th rowspan=2 class=l>notes</th></tr>"
+            f"<tr>{sub}</tr>{''.join(body)}"
             "</table>")
 
 

@@ -84,6 +84,15 @@ class WriteConflict(HistoryError):
     """Another writer stored the same row at the same moment; the transaction was undone."""
 
 
+class VisitRow(NamedTuple):
+    """One visit as the history views list it."""
+
+    id: int
+    visited_at: str
+    operator: str
+    notes: str
+
+
 class PptRow(NamedTuple):
     """One point of one visit, as the history table shows it: PPT means before and after."""
 
@@ -98,6 +107,7 @@ class PptRow(NamedTuple):
     verdict: str
     trials_before: int
     trials_after: int
+    notes: str
 
     @property
     def label(self) -> str:
@@ -424,18 +434,20 @@ class HistoryStore:
             pid = self._patient_id(check_pseudonym(pseudonym), create=False)
             rows = self._rows(
                 "SELECT v.id, v.visited_at, v.operator, p.site, p.side, p.ppt_before_n,"
-                " p.ppt_after_n, p.change_n, p.verdict, p.trials_before, p.trials_after"
-                " FROM visits v JOIN points p ON p.visit_id = v.id WHERE v.patient_id = ?"
+                " p.ppt_after_n, p.change_n, p.verdict, p.trials_before, p.trials_after,"
+                " COALESCE(n.body, '') FROM visits v JOIN points p ON p.visit_id = v.id"
+                " LEFT JOIN notes n ON n.point_id = p.id WHERE v.patient_id = ?"
                 " ORDER BY v.visited_at, v.id, p.ordinal", (pid,))
         return [PptRow._make(r) for r in rows]
 
-    def visit_dates(self, pseudonym: str) -> list[tuple[int, str, str]]:
-        """(visit id, visited_at, operator) of every visit, in time order."""
+    def visit_dates(self, pseudonym: str) -> list[VisitRow]:
+        """Every visit (id, visited_at, operator, its own notes), in time order."""
         with self._errors():
             pid = self._patient_id(check_pseudonym(pseudonym), create=False)
-            return [(int(r[0]), r[1], r[2]) for r in self._rows(
-                "SELECT id, visited_at, operator FROM visits WHERE patient_id = ?"
-                " ORDER BY visited_at, id", (pid,))]
+            return [VisitRow._make(r) for r in self._rows(
+                "SELECT v.id, v.visited_at, v.operator, COALESCE(n.body, '') FROM visits v"
+                " LEFT JOIN notes n ON n.visit_id = v.id AND n.point_id IS NULL"
+                " WHERE v.patient_id = ? ORDER BY v.visited_at, v.id", (pid,))]
 
     def recurrence(self, pseudonym: str) -> list[RecurrenceEntry]:
         """The patient's recurrence entries, in date order."""

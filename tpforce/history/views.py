@@ -14,7 +14,7 @@ from typing import Any
 
 from tpforce.history.bodychart import place
 from tpforce.history.record import RecurrenceEntry
-from tpforce.history.store import HistoryStore, PptRow
+from tpforce.history.store import HistoryStore, PptRow, VisitRow
 
 # Body-chart classes of the latest PPT change, each with its fill colour. The verdict strings
 # are the session model's MDC verdicts; any other verdict is classed by the sign alone.
@@ -33,7 +33,7 @@ class PatientHistory:
     """Everything the history views need about one patient."""
 
     patient: str
-    visits: list[tuple[int, str, str]]  # (visit id, visited_at, operator)
+    visits: list[VisitRow]
     rows: list[PptRow]
     recurrence: list[RecurrenceEntry]
 
@@ -67,21 +67,21 @@ def classify(change_n: float | None, verdict: str) -> str:
 def history_table(h: PatientHistory) -> dict[str, Any]:
     """One row per visit, one column per point: PPT before and after (means, N), change."""
     columns = h.point_labels()
-    cells: dict[int, dict[str, dict[str, Any]]] = {vid: {} for vid, _, _ in h.visits}
+    cells: dict[int, dict[str, dict[str, Any]]] = {v.id: {} for v in h.visits}
     for r in h.rows:
         cells[r.visit_id][r.label] = {"before_n": r.before_n, "after_n": r.after_n,
                                       "change_n": r.change_n, "verdict": r.verdict,
                                       "trials_before": r.trials_before,
-                                      "trials_after": r.trials_after}
-    rows = [{"visit": n + 1, "visited_at": when, "operator": op, "points": cells[vid]}
-            for n, (vid, when, op) in enumerate(h.visits)]
+                                      "trials_after": r.trials_after, "notes": r.notes}
+    rows = [{"visit": n + 1, "visited_at": v.visited_at, "operator": v.operator,
+             "notes": v.notes, "points": cells[v.id]} for n, v in enumerate(h.visits)]
     return {"columns": columns, "rows": rows}
 
 
 def trend(h: PatientHistory) -> list[dict[str, Any]]:
     """PPT per point per visit: for each point, its (date, before, after, change) series."""
     series: dict[str, list[dict[str, Any]]] = {label: [] for label in h.point_labels()}
-    number = {vid: n + 1 for n, (vid, _, _) in enumerate(h.visits)}
+    number = {v.id: n + 1 for n, v in enumerate(h.visits)}
     for r in h.rows:
         series[r.label].append({"visit": number[r.visit_id], "date": _date(r.visited_at)
                                 .isoformat(), "before_n": r.before_n, "after_n": r.after_n,
@@ -92,7 +92,7 @@ def trend(h: PatientHistory) -> list[dict[str, Any]]:
 def recurrences(h: PatientHistory) -> list[dict[str, Any]]:
     """The recurrence entries, each with how many days after the latest visit on or before
     its date the pain came back (None before the first visit)."""
-    days = [when[:10] for _, when, _ in h.visits]  # ISO dates sort as text
+    days = [v.visited_at[:10] for v in h.visits]  # ISO dates sort as text
     out = []
     for e in h.recurrence:
         k = bisect.bisect_right(days, e.occurred_on.isoformat())
@@ -104,8 +104,8 @@ def recurrences(h: PatientHistory) -> list[dict[str, Any]]:
 def timeline(h: PatientHistory) -> list[dict[str, Any]]:
     """Visits and recurrence entries on one time line, in date order (a recurrence after a
     visit on the same day)."""
-    events = [{"kind": "visit", "date": when[:10], "visit": n + 1, "operator": op}
-              for n, (_, when, op) in enumerate(h.visits)]
+    events = [{"kind": "visit", "date": v.visited_at[:10], "visit": n + 1,
+               "operator": v.operator} for n, v in enumerate(h.visits)]
     rec = recurrences(h)
     merged = sorted([(e["date"], 0, i) for i, e in enumerate(events)]
                     + [(e["occurred_on"], 1, i) for i, e in enumerate(rec)])
