@@ -90,18 +90,17 @@ def _confirm(question: str, yes: bool) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def format_table(h: PatientHistory) -> str:
     """The history table as text: one line per visit, one column per point."""
     columns = h.point_labels()
     col = {c: i for i, c in enumerate(columns)}
     cells: dict[int, list[str]] = {v.id: [""] * len(columns) for v in h.visits}
     for r in h.rows:
-        change = "" if r.change_n is None else f" ({r.change_n:+.1f})"
-        cells[r.visit_id][col[r.label]] = f"{_num(r.before_n)} -> {_num(r.after_n)}{change}"
+        before, after, change = r.before_n, r.after_n, r.change_n
+        cells[r.visit_id][col[r.label]] = (
+            f"{'-' if before is None else f'{before:.1f}'} -> "
+            f"{'-' if after is None else f'{after:.1f}'}"
+            f"{'' if change is None else f' ({change:+.1f})'}")
     header = ["visit", "date", "operator", *columns, "notes"]
     lines = [[str(n + 1), v.visited_at.replace("T", " ")[:16], v.operator, *cells[v.id],
               v.notes.replace("\n", " ")] for n, v in enumerate(h.visits)]
@@ -114,9 +113,9 @@ def format_table(h: PatientHistory) -> str:
     if rec:
         out.append("recurrence:")
         for e in rec:
-            after = (f" (day {e['days_after_visit']} after a visit)"
+            since = (f" (day {e['days_after_visit']} after a visit)"
                      if e["days_after_visit"] is not None else "")
-            out.append(f"  {e['occurred_on']}{after}: pain {e['nrs']}/10 in {e['region']}"
+            out.append(f"  {e['occurred_on']}{since}: pain {e['nrs']}/10 in {e['region']}"
                        f"{', after ' + e['activity'] if e['activity'] else ''}")
     return "\n".join(out) + "\n"
 

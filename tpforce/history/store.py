@@ -108,11 +108,7 @@ class PptRow(NamedTuple):
     trials_before: int
     trials_after: int
     notes: str
-
-    @property
-    def label(self) -> str:
-        """'upper trapezius R'."""
-        return f"{self.site} {self.side}" if self.side else self.site
+    label: str  # 'upper trapezius R': the site, and the side when known
 
 
 def is_postgres_url(url: str) -> bool:
@@ -435,7 +431,9 @@ class HistoryStore:
             rows = self._rows(
                 "SELECT v.id, v.visited_at, v.operator, p.site, p.side, p.ppt_before_n,"
                 " p.ppt_after_n, p.change_n, p.verdict, p.trials_before, p.trials_after,"
-                " COALESCE(n.body, '') FROM visits v JOIN points p ON p.visit_id = v.id"
+                " COALESCE(n.body, ''),"
+                " p.site || CASE WHEN p.side = '' THEN '' ELSE ' ' || p.side END"
+                " FROM visits v JOIN points p ON p.visit_id = v.id"
                 " LEFT JOIN notes n ON n.point_id = p.id WHERE v.patient_id = ?"
                 " ORDER BY v.visited_at, v.id, p.ordinal", (pid,))
         return [PptRow._make(r) for r in rows]
