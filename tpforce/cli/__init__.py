@@ -20,6 +20,7 @@ COMMANDS = {
     "stream": "stream",
     "ports": "ports",
     "sim": "sim",
+    "history": "history",
 }
 
 
