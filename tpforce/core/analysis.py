@@ -1,14 +1,17 @@
 """Offline analysis: score any force trace (time, force) with the live core's exact rules.
 
-The trace goes through the same Tracker as live data, in one batch, so a file gives what
-the live display would have shown. `read_trace_csv` reads the plain `t_s,force_n` format
-other tools can write, and reports bad input by line.
+The trace goes through the same Tracker as live data, with the operator's inputs (if any)
+applied at their times, so a file gives what the live display would have shown. Without
+inputs the whole trace is treatment. `read_trace_csv` reads the plain `t_s,force_n` format
+other tools can write, `read_inputs` a `t_s,input,args` CSV or JSONL; both report bad input
+by line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from tpforce.core.band import Band
-from tpforce.core.events import Event, OverThreshold
+from tpforce.core.events import Event, Input, InputKind, OverThreshold, Phase
 from tpforce.core.metrics import HoldMetrics
+from tpforce.core.replay import track
 from tpforce.core.samples import batch_from_force
+from tpforce.core.session import Session
 from tpforce.core.tracker import HoldConfig, Tracker
 
 
@@ -30,24 +35,28 @@ class TraceError(ValueError):
 class AnalysisResult:
     """The holds found in a trace, and the events that found them."""
 
-    band: Band
+    band: Band | None
     config: HoldConfig
     samples: int
     duration_s: float
     holds: tuple[HoldMetrics, ...]
     events: tuple[Event, ...]
+    session: Session | None = None
+    tip_area_cm2: float = 1.0
 
     @property
     def over_threshold_count(self) -> int:
-        """Crossings above the threshold over the whole trace."""
-        return sum(isinstance(e, OverThreshold) for e in self.events)
+        """Crossings above the alarm level over the whole trace (hysteresis as live;
+        escalations of one crossing are not counted again)."""
+        return sum(isinstance(e, OverThreshold) and not e.escalation for e in self.events)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON document of `tpforce analyze --json` (docs/analysis.md)."""
         b, c = self.band, self.config
         return {
-            "threshold_n": b.ppt_n,
-            "band_n": [b.lo_n, b.hi_n],
+            "threshold_n": b.ppt_n if b else None,
+            "band_n": [b.lo_n, b.hi_n] if b else None,
+            "hold_mode": c.mode,
             "target_s": c.target_s,
             "grace_s": c.grace_s,
             "contact_n": c.contact_n,
@@ -56,23 +65,82 @@ class AnalysisResult:
             "duration_s": self.duration_s,
             "over_threshold_count": self.over_threshold_count,
             "holds": [h.to_dict() for h in self.holds],
+            "session": _clean(self.session.summary(self.tip_area_cm2)) if self.session else None,
         }
 
 
-def analyze(t_s: np.ndarray, force_n: np.ndarray, band: Band,
-            config: HoldConfig | None = None) -> AnalysisResult:
-    """Score a trace: every hold with its metrics; a hold still running at the end is STOPPED."""
+def _clean(value: object) -> object:
+    """NaN and infinities become None, for strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def analyze(t_s: np.ndarray, force_n: np.ndarray, band: Band | None,
+            config: HoldConfig | None = None, inputs: list[Input] | None = None
+            ) -> AnalysisResult:
+    """Score a trace: every hold with its metrics; a hold still running at the end is STOPPED.
+
+    Without inputs the whole trace is treatment; with them it starts in baseline trials
+    and the inputs set the phases.
+    """
     cfg = config or HoldConfig()
-    tracker = Tracker(cfg, band)
+    tracker = Tracker(cfg, band, phase=Phase.BASELINE if inputs else Phase.TREATMENT)
     batch = batch_from_force(t_s, force_n)
-    events = tracker.process(batch) + tracker.finish()
+    events = track(batch, inputs or [], tracker)
     duration = float(t_s[-1] - t_s[0]) if len(t_s) else 0.0
-    return AnalysisResult(band, cfg, len(batch), duration, tuple(tracker.holds), tuple(events))
+    return AnalysisResult(tracker.band or band, cfg, len(batch), duration,
+                          tuple(tracker.holds), tuple(events), tracker.session)
+
+
+def read_inputs(source: str | Path) -> list[Input]:
+    """Operator inputs from a CSV (`t_s,input,args`, args as `key=value;key=value`) or
+    JSONL (`{"t_s": 4.2, "input": "mark", "args": {"by": "key"}}`) file."""
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise TraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    out: list[Input] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            if line.lstrip().startswith("{"):
+                doc = json.loads(line)
+                t, kind, args = float(doc["t_s"]), str(doc["input"]), dict(doc.get("args", {}))
+            else:
+                cells = next(csv.reader([line]))
+                if lineno == 1 and cells and cells[0].strip().lower() in ("t_s", "time"):
+                    continue
+                t, kind = float(cells[0]), cells[1].strip()
+                args = {}
+                for pair in ";".join(cells[2:]).split(";"):
+                    if pair.strip():
+                        key, _, value = pair.partition("=")
+                        args[key.strip()] = _value(value.strip())
+            out.append(Input.make(InputKind.parse(kind), t, -1, **args))
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise TraceError(f"{path}, line {lineno}: not an input (t_s,input,args): "
+                             f"{str(exc)[:60]}") from None
+    return out
+
+
+def _value(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def parse_band(text: str | None, threshold_n: float, lo_frac: float = 0.75,
                hi_frac: float = 0.90) -> Band:
-    """`LO:HI` in newtons, or `LO%:HI%` of the threshold; default 75-90 % of it."""
+    """`LO:HI` in newtons, or `LO%:HI%` of the threshold; default 75-90 % of it. A band
+    reaching above the threshold (the alarm level) is refused."""
     if text is None:
         return Band.relative(threshold_n, lo_frac, hi_frac)
     try:
@@ -87,6 +155,9 @@ def parse_band(text: str | None, threshold_n: float, lo_frac: float = 0.75,
         lo, hi = threshold_n * lo / 100.0, threshold_n * hi / 100.0
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
         raise ValueError(f"band low must not exceed band high: {text!r}")
+    if hi > threshold_n:
+        raise ValueError(f"band {text} reaches above the threshold {threshold_n:g} N, the "
+                         "alarm level; use a band below it, e.g. --band 75%:90%")
     return Band(lo, hi, threshold_n)
 
 

@@ -51,6 +51,11 @@ class History:
         return t[i0:i1], self._f[i0:i1]
 
     @property
+    def last_f(self) -> float:
+        """The newest force (NaN when empty)."""
+        return float(self._f[self._n - 1]) if self._n else math.nan
+
+    @property
     def last_t_s(self) -> float:
         """Time of the newest sample (NaN when empty)."""
         return float(self._t[self._n - 1]) if self._n else math.nan
