@@ -71,7 +71,8 @@ class HoldConfig:
     mark_window_s: float = 0.5  # the patient's button: reaction time ~200-250 ms, doubled
     key_window_s: float = 1.0  # therapist's key or pedal after a spoken "now": two reactions
     mark_merge_s: float = 0.3  # marks closer than this are one (a bounce, a double press)
-    min_rise_frac: float = 0.2  # a mark needs a rise of 20 % of its peak in the last 30 s
+    min_rise_frac: float = 0.2  # a mark needs a rise of 20 % of its peak (>= contact) ...
+    rise_lookback_s: float = 25.0  # ... within 25 s before it (20 N at 1 N/s to 100 N)
     band_lo_frac: float = 0.75
     band_hi_frac: float = 0.90
     filter_window_s: float = DEFAULT_WINDOW_S
@@ -325,7 +326,7 @@ class Tracker:
         if trial is None or not trial.peak_n >= cfg.contact_n:
             peak = "no force" if trial is None else f"peak {trial.peak_n:.1f} N"
             return f"no pressure on the probe ({peak}, contact is {cfg.contact_n:g} N)"
-        _, f = self.history.between(trial.peak_t_s - self.history.keep_s, trial.peak_t_s)
+        _, f = self.history.between(trial.peak_t_s - cfg.rise_lookback_s, trial.peak_t_s)
         low = float(np.nanmin(f)) if np.isfinite(f).any() else trial.peak_n
         if trial.peak_n - low < max(cfg.contact_n, cfg.min_rise_frac * trial.peak_n):
             return (f"no rising ramp into the mark (the force rose {trial.peak_n - low:.1f} N;"
