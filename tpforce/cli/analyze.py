@@ -23,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(name, help="score a force trace (t_s,force_n CSV) for holds in a band",
                        description=__doc__)
-    p.add_argument("file", metavar="FILE.csv", help="CSV with columns t_s,force_n")
+    p.add_argument("file", metavar="FILE.csv",
+                   help="CSV with time and force columns (t_s,force_n; headers with units "
+                        "such as 'Time (ms)', 'Force (kgf)'; or a `tpforce stream` CSV)")
     p.add_argument("--threshold", type=positive, metavar="N",
                    help="the patient's pressure pain threshold in newtons (needed unless "
                         "--inputs marks it)")
@@ -45,6 +47,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="moving-average window for decisions, 0 = none (default 0.04)")
     p.add_argument("--no-despike", action="store_true",
                    help="keep single-sample spikes (by default a 3-sample median drops them)")
+    p.add_argument("--time-unit", metavar="UNIT",
+                   help="unit of the time column where the header says none (s, ms, us, min)")
+    p.add_argument("--unit", metavar="UNIT",
+                   help="unit of the force column where the header says none (N, kgf, lbf, g)")
     p.add_argument("--json", action="store_true", help="print the JSON document")
     p.set_defaults(run=run)
 
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--{opt} must be a number >= 0")
     try:
         band = None if args.threshold is None else parse_band(args.band, args.threshold)
-        t_s, force_n = read_trace_csv(args.file)
+        t_s, force_n = read_trace_csv(args.file, args.time_unit, args.unit)
         inputs = read_inputs(args.inputs) if args.inputs else None
     except (TraceError, ValueError) as exc:
         raise UserError(str(exc)) from None

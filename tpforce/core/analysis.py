@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tpforce.core.replay import track
 from tpforce.core.samples import batch_from_force
 from tpforce.core.session import Session
 from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.core.units import KGF_N, LBF_N
 
 
 class TraceError(ValueError):
@@ -161,10 +163,55 @@ def parse_band(text: str | None, threshold_n: float, lo_frac: float = 0.75,
     return Band(lo, hi, threshold_n)
 
 
-def read_trace_csv(source: str | Path | io.TextIOBase) -> tuple[np.ndarray, np.ndarray]:
-    """Times and forces from a `t_s,force_n` CSV (header optional, blank lines skipped).
+TIME_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0}
+FORCE_UNITS = {"n": 1.0, "kn": 1000.0, "mn": 1e-3, "kgf": KGF_N, "kg": KGF_N, "gf": KGF_N / 1000,
+               "g": KGF_N / 1000, "lbf": LBF_N, "lb": LBF_N, "lbs": LBF_N}
+_TIME_NAMES = ("t_s", "t", "time", "timestamp", "elapsed", "zeit", "temps", "tiempo")
+_FORCE_NAMES = ("force_n", "force", "f", "load", "kraft", "value", "reading")
+_STREAM_COLUMNS = ("t_host_s", "t_s", "seq", "raw", "force_n", "flags")  # `tpforce stream`
 
-    Empty force cells and 'nan' are unknown samples. Raises TraceError naming the line.
+
+def _split_name(cell: str) -> tuple[str, str | None]:
+    """'Force (kgf)' -> ('force', 'kgf'); 't_ms' -> ('t', 'ms'); 'time' -> ('time', None)."""
+    text = cell.strip().strip('"').strip()
+    m = re.fullmatch(r"(.*?)\s*[\(\[]\s*([^\)\]]*)\s*[\)\]]\s*", text)
+    if m:
+        return m.group(1).strip().lower(), m.group(2).strip()
+    low = text.lower()
+    if low in _TIME_NAMES or low in _FORCE_NAMES or low in _STREAM_COLUMNS:
+        return low, None
+    m = re.fullmatch(r"(.*?)[_ ]([a-zµ]+)", low)
+    if m and (m.group(2) in TIME_UNITS or m.group(2) in FORCE_UNITS):
+        return m.group(1), m.group(2)
+    return low, None
+
+
+def _scale(name: str, unit: str | None, table: dict[str, float], option: str | None,
+           what: str, flag: str) -> float:
+    if unit is None:
+        unit = option
+    elif option is not None and unit.lower() != option.lower():
+        raise TraceError(f"column {name!r} says {unit}, but {flag} says {option}; "
+                         f"drop {flag}")
+    if unit is None:
+        return 1.0
+    key = unit.lower().replace(" ", "")
+    if key not in table:
+        raise TraceError(f"column {name!r}: unknown {what} unit {unit!r}; use one of "
+                         f"{', '.join(sorted(table))} (or {flag})")
+    return table[key]
+
+
+def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = None,
+                   unit: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Times (s) and forces (N) from a CSV trace, read by its header where it has one.
+
+    Columns are found by name (`t_s`/`time`, `force_n`/`force`), with units in the header
+    (`Time (ms)`, `Force (kgf)`, `t_ms`); `time_unit`/`unit` apply where it says nothing.
+    Without a header, two columns are time and force and six are tpforce's `stream` CSV.
+    The delimiter (`,` `;` tab) and a decimal comma are sniffed; `#` lines are comments.
+    Empty force cells and 'nan' are unknown samples. Raises TraceError naming the line or
+    the column it cannot place.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -177,21 +224,54 @@ def read_trace_csv(source: str | Path | io.TextIOBase) -> tuple[np.ndarray, np.n
         name = str(path)
     else:
         text, name = source.read(), "<input>"
+    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise TraceError(f"{name}: no samples (expected lines of t_s,force_n)")
+    sample = "\n".join(line for _, line in lines[:20])
+    delim = "\t" if "\t" in sample else ";" if ";" in sample else ","
+    decimal_comma = delim != "," and re.search(r"\d,\d", sample) is not None
+    rows = [(i, [c.strip() for c in row]) for i, row in
+            ((i, next(csv.reader([line], delimiter=delim))) for i, line in lines)]
+    first = rows[0][1]
+    ti, fi, t_scale, f_scale = 0, 1, 1.0, 1.0
+    if not _numbers(first, decimal_comma):
+        names = [_split_name(c) for c in first]
+        bare = [n for n, _ in names]
+        if tuple(bare[:6]) == _STREAM_COLUMNS:
+            ti, fi = 1, 4
+        else:
+            ti_opt = next((i for i, n in enumerate(bare) if n in _TIME_NAMES), None)
+            fi_opt = next((i for i, n in enumerate(bare) if n in _FORCE_NAMES), None)
+            if ti_opt is None or fi_opt is None:
+                what = "time" if ti_opt is None else "force"
+                raise TraceError(f"{name}, line {rows[0][0]}: cannot place a {what} column "
+                                 f"among {', '.join(repr(c) for c in first)}; name it "
+                                 f"{'t_s' if what == 'time' else 'force_n'}")
+            ti, fi = ti_opt, fi_opt
+        t_scale = _scale(first[ti], names[ti][1], TIME_UNITS, time_unit, "time", "--time-unit")
+        f_scale = _scale(first[fi], names[fi][1], FORCE_UNITS, unit, "force", "--unit")
+        rows = rows[1:]
+    else:
+        if len(first) == len(_STREAM_COLUMNS):
+            ti, fi = 1, 4
+        elif len(first) != 2:
+            raise TraceError(f"{name}, line {rows[0][0]}: {len(first)} columns and no header; "
+                             "cannot tell time from force (add a header t_s,force_n)")
+        t_scale = _scale("column 1", None, TIME_UNITS, time_unit, "time", "--time-unit")
+        f_scale = _scale("column 2", None, FORCE_UNITS, unit, "force", "--unit")
     times: list[float] = []
     forces: list[float] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) < 2:
-            raise TraceError(f"{name}, line {lineno}: expected two columns t_s,force_n")
+    need = max(ti, fi) + 1
+    for lineno, row in rows:
+        if len(row) < need:
+            raise TraceError(f"{name}, line {lineno}: expected {need} columns, found {len(row)}")
         try:
-            t = float(row[0])
-            f = float(row[1]) if row[1].strip() else math.nan
+            t = _num(row[ti], decimal_comma) * t_scale
+            f = _num(row[fi], decimal_comma) * f_scale if row[fi] else math.nan
         except ValueError:
-            if not times and (lineno == 1 or _is_header(row)):
-                continue  # a header
-            raise TraceError(f"{name}, line {lineno}: not a number: {','.join(row)[:60]!r}"
-                             ) from None
+            raise TraceError(f"{name}, line {lineno}: not a number: "
+                             f"{delim.join(row)[:60]!r}") from None
         if not math.isfinite(t):
             raise TraceError(f"{name}, line {lineno}: time is not a finite number")
         if times and t <= times[-1]:
@@ -204,5 +284,14 @@ def read_trace_csv(source: str | Path | io.TextIOBase) -> tuple[np.ndarray, np.n
     return np.array(times), np.array(forces)
 
 
-def _is_header(row: list[str]) -> bool:
-    return any(cell.strip().lower().startswith("t") for cell in row[:1])
+def _num(cell: str, decimal_comma: bool) -> float:
+    return float(cell.replace(",", ".") if decimal_comma else cell)
+
+
+def _numbers(row: list[str], decimal_comma: bool) -> bool:
+    try:
+        for cell in row[:2]:
+            _num(cell, decimal_comma)
+    except ValueError:
+        return False
+    return True

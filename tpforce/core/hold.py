@@ -229,31 +229,39 @@ class HoldMachine:
     # -- internals -----------------------------------------------------------------------
 
     def _advance(self, t_s: float, upto: int) -> list[Event]:
-        """Let time pass in the current run up to `t_s`: escalation, completion, grace."""
-        events: list[Event] = []
+        """Let time pass in the current run up to `t_s`: escalation, completion, grace.
+
+        When both an escalation and a hold decision fall due in one step, they are listed
+        in the order of the instants they fell due, so chunking never changes the order.
+        """
+        alarm: list[Event] = []
+        alarm_at = math.inf
         if (self._alarm_since is not None and not self._alarm_high
                 and t_s > self._alarm_since + ESCALATE_AFTER_S):
             self._alarm_high = True
-            events.append(OverThreshold(self._alarm_since + ESCALATE_AFTER_S,
-                                        self._alarm_force, self._alarm_level,
-                                        AlarmPriority.HIGH, True, self.alarm_silent))
+            alarm_at = self._alarm_since + ESCALATE_AFTER_S
+            alarm.append(OverThreshold(alarm_at, self._alarm_force, self._alarm_level,
+                                       AlarmPriority.HIGH, True, self.alarm_silent))
+        hold: list[Event] = []
+        hold_at = math.inf
         if not self.active:
-            return events
+            return alarm
         if self.run_zone == _IN_BAND:
             if not self.completed:
                 at = self.run_start + (self.target_s - self._tally.times[_IN_BAND])
                 if t_s >= at:
                     self.completed, self.completed_at = True, at
-                    events.append(HoldCompleted(at, self.index, self.target_s))
+                    hold, hold_at = [HoldCompleted(at, self.index, self.target_s)], at
         elif self.mode == "cumulative":
             if self.run_zone == Z.UNKNOWN and t_s - self.run_start > self.grace_s:
-                events += self._end(self.run_start, HoldEnd.SIGNAL_LOST, keep=True,
-                                    upto=upto)
+                hold_at = self.run_start + self.grace_s
+                hold = self._end(self.run_start, HoldEnd.SIGNAL_LOST, keep=True, upto=upto)
         elif (not self.manual and self.out_since is not None
               and t_s - self.out_since > self.grace_s):
             reason = HoldEnd.SIGNAL_LOST if self._out_unknown else HoldEnd.LEFT_BAND
-            events += self._end(self.out_since, reason, keep=False, upto=upto)
-        return events
+            hold_at = self.out_since + self.grace_s
+            hold = self._end(self.out_since, reason, keep=False, upto=upto)
+        return alarm + hold if alarm_at < hold_at else hold + alarm
 
     def _on_sample(self, k: int, zone: Z, previous: Z, t_s: float, force_n: float,
                    over_n: float) -> list[Event]:
