@@ -225,16 +225,16 @@ class Tracker:
             InputKind.STOP_HOLD: lambda: self._collect(self.machine.stop(t, HoldEnd.STOPPED)),
             InputKind.NEXT_POINT: lambda: self._next_point(
                 _opt_str(inp.arg("site")), _opt_str(inp.arg("side")), t),
-            InputKind.DELETE_TRIAL: lambda: self._refile(int(inp.arg("number", 0)), None, t),
+            InputKind.DELETE_TRIAL: lambda: self._refile(int(_num(inp.arg("number", 0))), None, t),
             InputKind.REFILE_TRIAL: lambda: self._refile(
-                int(inp.arg("number", 0)), str(inp.arg("as", "")), t),
+                int(_num(inp.arg("number", 0))), str(inp.arg("as", "")), t),
             InputKind.BAND_PRESET: lambda: self._set_preset(str(inp.arg("preset", "")), t),
             InputKind.BAND_CUSTOM: lambda: self._set_custom(
-                float(inp.arg("lo", math.nan)), float(inp.arg("hi", math.nan)),
+                _num(inp.arg("lo", math.nan)), _num(inp.arg("hi", math.nan)),
                 str(inp.arg("unit", "N")), t),
-            InputKind.TARGET: lambda: self._set_target(float(inp.arg("target_s", math.nan)),
+            InputKind.TARGET: lambda: self._set_target(_num(inp.arg("target_s", math.nan)),
                                                        t),
-            InputKind.GRACE: lambda: self._set_grace(float(inp.arg("grace_s", math.nan))),
+            InputKind.GRACE: lambda: self._set_grace(_num(inp.arg("grace_s", math.nan))),
             InputKind.HOLD_MODE: lambda: self._set_mode(str(inp.arg("mode", "")), t),
         }.get(k)
         if handler is None:
@@ -692,6 +692,14 @@ class Tracker:
             refusal=self._refusal,
             samples=self.samples_seen,
         )
+
+
+def _num(value: object) -> float:
+    """A number argument of an input (NaN when it is not one, so the handler refuses it)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _opt_str(value: object) -> str | None:
