@@ -15,6 +15,7 @@ from tpforce.core.processor import Processor
 from tpforce.core.replay import Collector, recompute
 from tpforce.core.samples import SampleFlag, empty_batch
 from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.io.recorder import event_from_dict, event_to_dict
 
 from . import scripted
 
@@ -55,6 +56,11 @@ def test_live_commands_and_recompute_from_samples_and_inputs_give_the_same_event
     assert len([e for e in sink.events if isinstance(e, Tared)]) == 1
     again = recompute(raw, inputs, CAL, HoldConfig(trials=4))
     assert [repr(e) for e in again] == [repr(e) for e in sink.events]
+    # Through a recording's JSON lines and back, the inputs still recompute the session.
+    stored = [event_from_dict(json.loads(json.dumps(event_to_dict(e)))) for e in inputs]
+    assert stored == inputs
+    assert [repr(e) for e in recompute(raw, stored, CAL, HoldConfig(trials=4))] == \
+        [repr(e) for e in sink.events]
 
 
 def test_tare_is_refused_under_load_or_unsteady_and_tare_anyway_takes_it() -> None:

@@ -210,6 +210,10 @@ def test_hou_p2_needs_tolerance_and_custom_bands_are_checked() -> None:
     ev = track(batch_from_force(t2, np.minimum(2 * t2, 4.0)),
                [Input.make(InputKind.MARK, 2.1)], low)
     assert "3x contact" in of(ev, BandWarning)[0].message
+    tiny = Tracker(HoldConfig(), phase=Phase.BASELINE)  # PPT 2.4 N: centre under contact
+    ev = track(batch_from_force(t2, np.minimum(2 * t2, 2.4)), [Input.make(InputKind.MARK, 1.5)],
+               tiny)
+    assert "below contact" in of(ev, BandWarning)[0].message
 
 
 # -- 10. outcome ---------------------------------------------------------------------------

@@ -104,6 +104,10 @@ class Input(Event):
     sample: int = -1
     args: tuple[tuple[str, object], ...] = ()
 
+    def __post_init__(self) -> None:
+        # A recording read back gives lists: keep the event immutable and comparable.
+        object.__setattr__(self, "args", tuple((str(k), v) for k, v in self.args))
+
     def arg(self, name: str, default: object = None) -> object:
         """One argument by name."""
         for key, value in self.args:
