@@ -233,8 +233,8 @@ def test_outcome_has_direction_needs_two_trials_and_names_its_mdc() -> None:
 
 # -- the scripted session ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("ppt", "rate"), [(20.0, 1.0), (40.0, 2.0), (100.0, 5.0),
-                                           (20.0, 5.0)])
+@pytest.mark.parametrize("rate", [1.0, 2.0, 5.0])
+@pytest.mark.parametrize("ppt", [20.0, 40.0, 100.0])
 def test_scripted_session_files_every_mark_where_the_inputs_put_it(ppt: float,
                                                                     rate: float) -> None:
     after = 1.1 * ppt

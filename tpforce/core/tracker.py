@@ -66,7 +66,6 @@ class HoldConfig:
 
     contact_n: float = 2.0
     grace_s: float = 1.0
-    min_hold_s: float = 3.0  # kept for older callers; phases, not force, file marks now
     target_s: float = 30.0
     mark_window_s: float = 0.5  # the patient's button: reaction time ~200-250 ms, doubled
     key_window_s: float = 1.0  # therapist's key or pedal after a spoken "now": two reactions
