@@ -44,7 +44,6 @@ from tpforce.core.metrics import HoldMetrics
 from tpforce.core.samples import SampleFlag
 from tpforce.core.session import Mark, Session, ppt_mean
 from tpforce.core.threshold import History, RampSpec, Trial, capture, live_rate
-from tpforce.core.units import pressure_kpa
 
 LOST_FLAGS = int(SampleFlag.GAP_BEFORE | SampleFlag.RESET_BEFORE)
 _GAP = int(SampleFlag.GAP_BEFORE)
@@ -91,46 +90,33 @@ class HoldConfig:
 
 @dataclass(frozen=True, slots=True)
 class TrackerState:
-    """A snapshot for displays: replaced whole after each batch, so reading it is atomic.
+    """A snapshot for displays: replaced whole after each batch or input, so reading it is
+    atomic. It carries what a screen reads; the session's points, trials and holds are in
+    `Processor.session` (a snapshot too), settings in `Tracker.config`.
 
-    `force_n` is the filtered force the zone was decided on; `raw_force_n` the last sample.
+    `force_n` is the filtered force the zone was decided on.
     """
 
     t_s: float = 0.0
     force_n: float = float("nan")
     zone: Zone = Zone.UNKNOWN
     band: Band | None = None
-    hold_index: int = 0
     hold_active: bool = False
+    hold_manual: bool = False
     in_band_s: float = 0.0
     target_s: float = 30.0
     completed: bool = False
-    trials_n: tuple[float, ...] = field(default_factory=tuple)
-    raw_force_n: float = float("nan")
-    rate_n_per_s: float = float("nan")  # live ramp-rate monitor (filtered force, last 0.25 s)
-    rate_kpa_per_s: float = float("nan")
-    ramp_target_n_per_s: float = 5.0
-    ramp_tolerance_frac: float = 0.2
-    hold_manual: bool = False
     out_of_band_s: float = 0.0  # length of the current out-of-band stretch in a hold
-    grace_s: float = 1.0
+    trials_n: tuple[float, ...] = field(default_factory=tuple)  # the phase's trials
+    rate_n_per_s: float = float("nan")  # live ramp-rate monitor (filtered force, last 0.25 s)
     ppt_n: float = float("nan")
     tolerance_n: float = float("nan")
-    preset: str = "below_threshold"
-    point_index: int = 1
-    point_label: str = "point 1"
     phase: str = "baseline"  # Phase value of the current point
-    trials_needed: int = 3
-    ppt_before_n: float = float("nan")
-    ppt_after_n: float = float("nan")
-    last_hold: HoldMetrics | None = None
     over_range: bool = False  # the last sample saturated while pushing (force beyond the cell)
     band_status: str = "needs_ppt"  # "ok", "needs_ppt" or "needs_tolerance" (Hou P2)
-    hold_mode: str = "cumulative"
     alarm_silent: bool = False  # a trial phase: crossings are shown, not sounded
     time_refused: int = 0  # samples dropped because their time did not increase
     refusal: str = ""  # the reason of the last refused input (for the screen)
-    samples: int = 0  # samples taken so far
 
 
 def classify(force_n: np.ndarray, band: Band | None, contact_n: float,
@@ -190,7 +176,6 @@ class Tracker:
         self.time_refused = 0
         self._custom: tuple[str, float, float] | None = None  # ("N" | "%", lo, hi)
         self._button = False
-        self._raw_n = math.nan
         self._over_range = False
         self._over_state = False
         self._high_prev = False
@@ -495,7 +480,6 @@ class Tracker:
         x = self.despike.process(raw_f, flags) if self.despike is not None else raw_f
         f = self.filter.process(t, x, flags)
         self.filtered_n = f
-        self._raw_n = float(raw_f[-1])
         self._over_range = bool(flags[-1] & _OVER_RANGE)
         gap = (flags & LOST_FLAGS) != 0
         over_range = (flags & _OVER_RANGE) != 0
@@ -649,7 +633,6 @@ class Tracker:
         if self._version != self._view_version:
             self.session_view = copy.deepcopy(self.session)
             self._view_version = self._version
-        rate = live_rate(self.history)
         band = self.band
         tol = point.tolerance_n
         phase = point.phase
@@ -658,38 +641,23 @@ class Tracker:
             force_n=self.filtered_n[-1] if len(self.filtered_n) else math.nan,
             zone=m.last_zone,
             band=band,
-            hold_index=m.index,
             hold_active=m.active,
+            hold_manual=m.active and m.manual,
             in_band_s=m.in_band_s(t),
             target_s=self.config.target_s,
             completed=m.completed,
+            out_of_band_s=m.out_of_band_s(t),
             trials_n=tuple(point.trials_after_n if phase is Phase.AFTER
                            else point.trials_before_n),
-            raw_force_n=self._raw_n,
-            over_range=self._over_range,
-            rate_n_per_s=rate,
-            rate_kpa_per_s=float(pressure_kpa(rate, self.tip_area_cm2)),
-            ramp_target_n_per_s=self.ramp.target_n_per_s,
-            ramp_tolerance_frac=self.ramp.tolerance_frac,
-            hold_manual=m.active and m.manual,
-            out_of_band_s=m.out_of_band_s(t),
-            grace_s=self.config.grace_s,
+            rate_n_per_s=live_rate(self.history),
             ppt_n=band.ppt_n if band is not None else math.nan,
             tolerance_n=ppt_mean(tol) if tol else math.nan,
-            preset=self.preset.value,
-            point_index=point.index,
-            point_label=point.label,
             phase=phase.value,
-            trials_needed=self.config.trials,
-            ppt_before_n=point.ppt_before_n(self.config.drop_first),
-            ppt_after_n=point.ppt_after_n(self.config.drop_first),
-            last_hold=self.holds[-1] if self.holds else None,
+            over_range=self._over_range,
             band_status=self._band_status(),
-            hold_mode=self.config.mode,
             alarm_silent=phase.trials,
             time_refused=self.time_refused,
             refusal=self._refusal,
-            samples=self.samples_seen,
         )
 
 
