@@ -52,6 +52,7 @@ class InputKind(enum.Enum):
     TARE_ANYWAY = "tare_anyway"  # a probe preloaded by design: zero taken whatever the force
     MARK = "mark"  # threshold mark; args: by = "button" | "key"
     MARK_TOLERANCE = "mark_tolerance"  # pain tolerance (Hou P2); args: by
+    ARM_TOLERANCE = "arm_tolerance"  # the patient's next button press marks tolerance
     PHASE = "phase"  # args: phase = a Phase value, or none to cycle
     START_HOLD = "start_hold"
     STOP_HOLD = "stop_hold"

@@ -115,6 +115,10 @@ class Processor:
         """Mark the patient's pain tolerance now (for Hou's P2 band)."""
         self._input(InputKind.MARK_TOLERANCE, by=by)
 
+    def arm_tolerance(self) -> None:
+        """Let the patient's next button press mark pain tolerance instead of the PPT."""
+        self._input(InputKind.ARM_TOLERANCE)
+
     def set_phase(self, phase: Phase | str | None = None) -> None:
         """Set the point's phase; None moves on (baseline -> treatment -> after trials)."""
         self._input(InputKind.PHASE, phase=phase.value if isinstance(phase, Phase) else phase)

@@ -204,6 +204,7 @@ class Tracker:
             InputKind.MARK: lambda: self._mark(t, str(inp.arg("by", "key"))),
             InputKind.MARK_TOLERANCE: lambda: self._mark_tolerance(
                 t, str(inp.arg("by", "key"))),
+            InputKind.ARM_TOLERANCE: lambda: self._arm_tolerance(),
             InputKind.PHASE: lambda: self._set_phase(inp.arg("phase"), t),
             InputKind.START_HOLD: lambda: self._start_hold(t),
             InputKind.STOP_HOLD: lambda: self._collect(self.machine.stop(t, HoldEnd.STOPPED)),
@@ -352,6 +353,10 @@ class Tracker:
         point.tolerance_n.append(trial.peak_n)
         events: list[Event] = [ToleranceMarked(t_s, trial.peak_n, len(point.tolerance_n))]
         return events + self._rebuild_band(t_s)
+
+    def _arm_tolerance(self) -> list[Event]:
+        self.arm_tolerance = True
+        return []
 
     def _set_phase(self, phase: object, t_s: float) -> list[Event]:
         new = self.phase.next() if phase is None else Phase(str(phase))
