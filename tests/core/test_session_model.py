@@ -205,7 +205,8 @@ def test_hou_p2_needs_tolerance_and_custom_bands_are_checked() -> None:
     f3 = np.where(t3 <= 14.0, 5 * (t3 - 8.0), 0.0)  # to 30 N, the patient's button at 14.2 s
     flags = np.where((t3 >= 14.2) & (t3 < 14.3), SampleFlag.BUTTON, 0).astype(np.uint16)
     tracker.process(batch_from_force(t3, f3, flags))
-    assert tracker.state.band_status == "ok" and tracker.band.limit_n == pytest.approx(30.0, abs=0.3)
+    assert tracker.state.band_status == "ok"
+    assert tracker.band.limit_n == pytest.approx(30.0, abs=0.3)
     assert tracker.band.lo_n == pytest.approx(20.0 + 0.4 * 10.0, abs=0.2)
     ev = tracker.apply(Input.make(InputKind.BAND_CUSTOM, 8.0, lo=75, hi=110, unit="%"))
     assert "75%:90%" in ev[-1].reason and tracker.band.limit_n == pytest.approx(30.0, abs=0.3)
