@@ -12,7 +12,7 @@ from tpforce.core.samples import SampleFlag, batch_from_force
 from tpforce.core.tracker import HoldConfig, Tracker
 
 BAND = Band(15.0, 18.0, 20.0)
-EXACT = HoldConfig(filter_window_s=0.0)  # no smoothing: hand-computable
+EXACT = HoldConfig(filter_window_s=0.0, despike=False, mode="continuous")  # hand-computable
 
 
 def steps(rate_sps: int, pieces: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:

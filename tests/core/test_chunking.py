@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tpforce.core.hold import HOLD_MODES
 from tpforce.core.samples import SampleFlag
 from tpforce.core.tracker import HoldConfig
 
@@ -14,7 +15,8 @@ from .helpers import BAND, run
 LEVELS = [0.0, 1.0, 2.0, 10.0, 14.99, 15.0, 16.0, 18.0, 18.01, 19.0, 20.0, 21.0, float("nan")]
 
 pieces = st.lists(
-    st.tuples(st.integers(1, 40), st.sampled_from(LEVELS), st.booleans(), st.booleans()),
+    st.tuples(st.integers(1, 40) | st.integers(300, 700), st.sampled_from(LEVELS),
+              st.booleans(), st.booleans()),
     min_size=1, max_size=25,
 )
 
@@ -47,12 +49,30 @@ def signature(tracker, events) -> tuple[list[str], list[str]]:
 
 @settings(max_examples=120, deadline=None)
 @given(spec=pieces, seed=st.integers(0, 3), cuts=st.lists(st.floats(0, 1), max_size=8),
-       window=st.sampled_from([0.0, 0.04, 0.2]))
-def test_chunking_never_changes_events_or_metrics(spec, seed, cuts, window) -> None:
+       window=st.sampled_from([0.0, 0.04, 0.2]), mode=st.sampled_from(HOLD_MODES),
+       despike=st.booleans())
+def test_chunking_never_changes_events_or_metrics(spec, seed, cuts, window, mode,
+                                                  despike) -> None:
+    # Pieces of up to 700 samples (35 s) make batches longer than every history window.
     t, f, flags = build(spec, seed)
-    config = HoldConfig(filter_window_s=window, grace_s=1.0, target_s=2.0)
+    config = HoldConfig(filter_window_s=window, grace_s=1.0, target_s=2.0, mode=mode,
+                        despike=despike)
     whole = signature(*run(t, f, BAND, config, flags))
     chunks = sorted({int(c * len(t)) for c in cuts} - {0, len(t)})
     assert signature(*run(t, f, BAND, config, flags, chunks)) == whole
-    singles = list(range(1, len(t)))
-    assert signature(*run(t, f, BAND, config, flags, singles)) == whole
+    if len(t) < 3000:
+        singles = list(range(1, len(t)))
+        assert signature(*run(t, f, BAND, config, flags, singles)) == whole
+
+
+def test_a_mark_late_in_a_batch_longer_than_the_history_sees_its_own_ramp() -> None:
+    # An 80 s trace in one 80 s batch vs 1 s batches: a step marked at 65 s after a ramp.
+    t = np.arange(0, 80, 0.0125)
+    f = np.where(t < 60, np.minimum(5 * t, 16.0), np.minimum(16 + 2 * (t - 60), 21.0))
+    flags = np.where((t >= 66) & (t < 66.1), SampleFlag.BUTTON, 0).astype(np.uint16)
+    config = HoldConfig()
+    whole = run(t, f, BAND, config, flags)
+    small = run(t, f, BAND, config, flags, list(range(80, len(t), 80)))
+    assert signature(*whole) == signature(*small)
+    steps = [e for e in whole[1] if type(e).__name__ == "PressureStep"]
+    assert [round(e.to_ppt_n, 1) for e in steps] == [21.0]

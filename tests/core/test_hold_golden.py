@@ -47,7 +47,7 @@ def test_hold_with_short_excursion_completes_then_leaves_band() -> None:
     assert h2.mean_n == 16.0 and h2.sd_n == 0.0 and h2.cv == 0.0
     assert h2.rmse_n == pytest.approx(0.5)  # centre 16.5
     assert h2.drift_n_per_s == 0.0
-    assert [e.t_s for e in of(events, OverThreshold)] == [40.0]
+    assert [e.t_s for e in of(events, OverThreshold) if not e.escalation] == [40.0]
 
 
 def test_hold_ends_when_it_left_the_band_not_when_grace_ran_out() -> None:
@@ -88,7 +88,9 @@ def test_exactly_on_threshold_is_not_over_and_contact_edge_is_contact() -> None:
 def test_over_threshold_on_every_crossing_in_any_state() -> None:
     t, f = steps(10, [(1, 21), (1, 16), (0.3, 21), (0.3, 19), (0.3, 22), (1, 0), (0.5, 25)])
     _, events = run(t, f)
-    assert [e.t_s for e in of(events, OverThreshold)] == pytest.approx([0.0, 2.0, 2.6, 3.9])
+    # 19 N at 2.3 s is not below 95 % of the level (hysteresis): 2.6 s is the same crossing.
+    crossings = [e.t_s for e in of(events, OverThreshold) if not e.escalation]
+    assert crossings == pytest.approx([0.0, 2.0, 3.9])
 
 
 def test_release_ends_at_once() -> None:
@@ -174,7 +176,7 @@ def test_manual_hold_ignores_grace_until_stopped() -> None:
     tracker = Tracker(EXACT, BAND)
     t, f = steps(10, [(1, 10)])
     tracker.process(batch_from_force(t, f))
-    (started,) = tracker.start_hold(float(t[-1]))
+    (started,) = of(tracker.start_hold(float(t[-1])), HoldStarted)
     assert started.manual
     t2, f2 = steps(10, [(3, 10), (2, 16)])
     tracker.process(batch_from_force(t2 + 1.0, f2))

@@ -11,7 +11,7 @@ from tpforce.core.band import Band, BandPreset, band_for
 from tpforce.core.calibration import Calibration
 from tpforce.core.filters import MovingAverage, group_delay_s
 from tpforce.core.samples import SampleFlag, empty_batch
-from tpforce.core.session import MDC_KPA, MdcVerdict, Point, Session, Side, ppt_mean
+from tpforce.core.session import MDC_KPA, Mark, MdcVerdict, Point, Session, Side, ppt_mean
 from tpforce.core.units import Unit, convert, to_newtons
 
 
@@ -79,16 +79,17 @@ def test_band_presets() -> None:
 def test_session_ppt_change_against_mdc() -> None:
     s = Session()
     p = s.current
-    p.trials_before_n += [30.0, 26.0, 28.0]
-    p.trials_after_n += [33.0, 34.0, 35.0]
+    p.marks += [Mark(i, v, "baseline") for i, v in enumerate((30.0, 26.0, 28.0))]
+    p.marks += [Mark(9 + i, v, "after") for i, v in enumerate((33.0, 34.0, 35.0))]
     assert p.ppt_before_n() == 28.0 and p.ppt_before_n(drop_first=True) == 27.0
     assert p.change_pct() == pytest.approx(100 * 6 / 28)
     assert p.change_kpa(1.0) == pytest.approx(60.0)
-    assert p.mdc_verdict(1.0) is MdcVerdict.WITHIN_RANGE
-    assert p.mdc_verdict(0.5) is MdcVerdict.BEYOND
+    # An unnamed site is judged against the generic MDC (174 kPa), and says so.
+    assert p.mdc_verdict(1.0) is MdcVerdict.WITHIN and p.outcome().mdc_source == "generic"
+    assert p.mdc_verdict(0.25) is MdcVerdict.RISE_BEYOND
     q = s.next_point("upper trapezius", "r")
     assert q.side is Side.RIGHT and q.label == "upper trapezius R" and s.current is q
     assert q.mdc_verdict() is None and math.isnan(ppt_mean([]))
     assert MDC_KPA[0] == pytest.approx(44.13, abs=0.01)
-    assert s.summary()[0]["mdc"] == "within_mdc_range"
+    assert s.summary()[0]["mdc"] == "within_mdc"
     assert Point(3).label == "point 3"

@@ -45,6 +45,10 @@ def test_processor_commands_emit_events_and_fill_the_session() -> None:
     proc.set_target_s(60)
     proc.set_band_preset("hou_p1")
     assert proc.state.band.lo_n == pytest.approx(18.0) and proc.state.target_s == 60
+    proc.toggle_hold()  # no hold in a trial phase: refused, with the reason
+    assert not proc.state.hold_active and "baseline" in proc.state.refusal
+    proc.next_phase()
+    assert proc.state.phase == "treatment"
     proc.toggle_hold()
     assert proc.state.hold_active and proc.state.hold_manual
     proc.toggle_hold()
@@ -61,7 +65,8 @@ def test_processor_commands_emit_events_and_fill_the_session() -> None:
 
 def test_analyze_golden_trace_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["analyze", str(DATA / "trace_two_holds.csv"), "--threshold", "20",
-                 "--band", "15:18", "--filter", "0", "--json"])
+                 "--band", "15:18", "--filter", "0", "--hold-mode", "continuous",
+                 "--no-despike", "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     h1, h2 = doc["holds"]

@@ -35,7 +35,9 @@ SCRIPT = [
     Step(1.5, 0.0),  # at rest: tare here
     Step(PEAK_N / 5.0, PEAK_N),  # threshold ramp at 5 N/s
     Step(1.0, PEAK_N - 0.5),  # the patient says "now": the force eases off the peak
-    Step(1.0, 16.5),  # into the band (75-90 % of 20 N: 15-18 N)
+    Step(0.6, 0.0),  # the trial ends with a release; P moves on to treatment
+    Step(2.0, 0.0),
+    Step(3.3, 16.5),  # into the band (75-90 % of 20 N: 15-18 N)
     Step(8.0, 16.5),  # the hold
     Step(0.8, 23.0),  # too hard: over the threshold
     Step(2.0, 23.0),
@@ -90,11 +92,14 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
     qtbot.waitUntil(lambda: window.trace.band.isVisible(), timeout=1000)
     assert "PPT before" in window.points.ppt.text()
     snap(window, output_dir, "02-threshold-marked")
+    qtbot.keyClick(window, QtCore.Qt.Key_P)  # one trial here: P moves on to treatment
+    qtbot.waitUntil(lambda: processor.state.phase == "treatment", timeout=2000)
 
     # 3. Into the band: a gentle cue, green, and a hold that starts by itself.
     qtbot.waitUntil(lambda: window.readout.zone == Zone.IN_BAND, timeout=5000)
     qtbot.waitUntil(lambda: Cue.BAND_ENTER in [c.cue for c in player.log], timeout=2000)
-    qtbot.waitUntil(lambda: bool(events_of(window, HoldStarted)), timeout=2000)
+    qtbot.waitUntil(lambda: bool(events_of(window, HoldStarted)), timeout=8000)
+    qtbot.waitUntil(lambda: window.readout.zone == Zone.IN_BAND, timeout=5000)
     assert window.readout.zone_label.text() == ZONE_NAMES[Zone.IN_BAND]
     # H stops the hold, H again starts a new one by hand.
     qtbot.keyClick(window, QtCore.Qt.Key_H)

@@ -8,6 +8,7 @@ import pytest
 
 from tpforce.core.band import Band
 from tpforce.core.events import (
+    AlarmPriority,
     HoldCompleted,
     OverThreshold,
     SignalLost,
@@ -18,6 +19,8 @@ from tpforce.core.events import (
 from tpforce.ui.alarms import AlarmRelay, SoundDirector
 from tpforce.ui.sound import PITCH_STEPS, SoundPlayer, pitch_step_hz
 from tpforce.ui.tones import Cue
+
+HIGH = AlarmPriority.HIGH
 
 
 def cues(player: SoundPlayer) -> list[Cue]:
@@ -50,8 +53,8 @@ def test_no_band_cue_when_contact_starts_inside_the_band(player: SoundPlayer) ->
 def test_over_threshold_alarm_plays_once_then_repeats_while_over(qtbot,
                                                                  player: SoundPlayer) -> None:
     director = SoundDirector(player, alarm_repeat_s=0.05)
-    director.on_event(OverThreshold(2.0, 21.0, 20.0))
-    director.on_event(OverThreshold(2.1, 21.0, 20.0))  # a second crossing at once: no stack
+    director.on_event(OverThreshold(2.0, 21.0, 20.0, HIGH))
+    director.on_event(OverThreshold(2.1, 21.0, 20.0, HIGH))  # a second crossing at once: no stack
     assert cues(player) == [Cue.ALARM_HIGH]
     with qtbot.waitSignal(player.played, timeout=2000):
         pass  # the repeat, because the force is still over
@@ -73,7 +76,7 @@ def test_switched_off_sounds_stay_off(player: SoundPlayer) -> None:
     director.band_cue = director.hold_chime = director.alarm_sound = False
     director.on_event(ZoneChanged(1.0, Zone.IN_BAND, Zone.BELOW))
     director.on_event(HoldCompleted(5.0, 1, 30.0))
-    director.on_event(OverThreshold(6.0, 21.0, 20.0))
+    director.on_event(OverThreshold(6.0, 21.0, 20.0, HIGH))
     assert cues(player) == []
 
 
@@ -102,7 +105,7 @@ def test_relay_crosses_from_the_acquisition_thread_only_for_alarm_events(qtbot) 
 
     def acquisition() -> None:
         relay.on_event(ThresholdMarked(1.0, 20.0, 1))  # not an alarm: stays on its thread
-        relay.on_event(OverThreshold(2.0, 21.0, 20.0))
+        relay.on_event(OverThreshold(2.0, 21.0, 20.0, HIGH))
 
     thread = threading.Thread(target=acquisition)
     with qtbot.waitSignal(relay.alarm, timeout=2000):
@@ -110,7 +113,7 @@ def test_relay_crosses_from_the_acquisition_thread_only_for_alarm_events(qtbot) 
     thread.join()
     assert [type(e) for e in got] == [OverThreshold]
     relay.close()
-    relay.on_event(OverThreshold(3.0, 21.0, 20.0))
+    relay.on_event(OverThreshold(3.0, 21.0, 20.0, HIGH))
     assert len(got) == 1
 
 
@@ -118,11 +121,21 @@ def test_back_over_the_threshold_soon_after_an_alarm_sounds_when_that_burst_ends
         qtbot, player: SoundPlayer) -> None:
     director = SoundDirector(player, alarm_repeat_s=10.0)
     director.alarm_burst_s = 0.3  # a short burst, so the test need not wait for a real one
-    director.on_event(OverThreshold(2.0, 21.0, 20.0))
+    director.on_event(OverThreshold(2.0, 21.0, 20.0, HIGH))
     director.on_event(ZoneChanged(2.1, Zone.ABOVE, Zone.OVER))  # dips below the PPT...
     director.on_event(ZoneChanged(2.2, Zone.OVER, Zone.ABOVE))
-    director.on_event(OverThreshold(2.2, 21.0, 20.0))  # ...and straight back over
+    director.on_event(OverThreshold(2.2, 21.0, 20.0, HIGH))  # ...and straight back over
     assert cues(player) == [Cue.ALARM_HIGH]  # no stacking on the burst still sounding
     with qtbot.waitSignal(player.played, timeout=2000):
         pass  # at the burst's end, not 10 s later
     assert cues(player) == [Cue.ALARM_HIGH, Cue.ALARM_HIGH]
+
+
+def test_alarm_sound_follows_priority_and_trial_crossings_are_silent(player: SoundPlayer
+                                                                     ) -> None:
+    director = SoundDirector(player)
+    director.on_event(OverThreshold(1.0, 20.5, 20.0, silent=True))  # a threshold trial
+    assert cues(player) == [] and director.zone == Zone.OVER
+    director.on_event(OverThreshold(2.0, 20.5, 20.0))  # a crossing: medium priority
+    director.on_event(OverThreshold(3.1, 20.6, 20.0, HIGH, escalation=True))  # > 1 s: high
+    assert cues(player) == [Cue.ALARM_MEDIUM, Cue.ALARM_HIGH]

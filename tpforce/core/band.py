@@ -1,6 +1,6 @@
 """The tolerance band: where the force should stay, relative to the patient's threshold.
 
-Presets (DOMAIN.md): below threshold 75-90 % of PPT (the product default), Hou et al. 2002 P1
+Presets (docs/domain.md): below threshold 75-90 % of PPT (the product default), Hou et al. 2002 P1
 "at PPT" (90-100 %), Hou P2 "midway between PPT and pain tolerance", and custom (fractions of
 PPT or absolute newtons).
 """

@@ -1,6 +1,9 @@
 """The hold state machine: when a hold starts, completes and ends, stepping over zone runs.
 
-Rules (docs/analysis.md has them in full):
+Rules (docs/analysis.md has them in full). Two modes: `continuous` follows the rules below;
+`cumulative` (the therapist's hold) differs only in that time above or below the band never
+ends a hold (it pauses the timer and counts as an excursion): only release, lost or unknown
+data longer than `grace_s`, the user, or a phase/point change end it.
 - each sample's zone holds until the next sample; a GAP_BEFORE flag, a NaN force or a
   SignalLost makes the interval before the next sample UNKNOWN, never in band;
 - a hold starts on an entry into the band (a sample in band after one that was not, or after
@@ -22,6 +25,7 @@ import math
 import numpy as np
 
 from tpforce.core.events import (
+    AlarmPriority,
     Event,
     HoldCompleted,
     HoldEnd,
@@ -37,6 +41,10 @@ from tpforce.core.metrics import HoldMetrics, force_stats
 ABOVE_ZONES = (Z.ABOVE, Z.OVER)
 BELOW_ZONES = (Z.BELOW, Z.NO_CONTACT)
 _IN_BAND = int(Z.IN_BAND)  # a plain int for the per-batch checks (enum lookups are slow)
+_OVER = int(Z.OVER)
+HOLD_MODES = ("cumulative", "continuous")
+ESCALATE_AFTER_S = 1.0  # an over-threshold alarm lasting longer becomes HIGH priority
+ESCALATE_FRAC = 1.10  # ... as does a force 10 % above the alarm level
 
 
 class _Tally:
@@ -69,9 +77,23 @@ class _Tally:
 class HoldMachine:
     """Turns (time, force, zone) runs into hold events and per-hold metrics."""
 
-    def __init__(self, grace_s: float = 1.0, target_s: float = 30.0) -> None:
+    def __init__(self, grace_s: float = 1.0, target_s: float = 30.0,
+                 mode: str = "continuous") -> None:
+        if mode not in HOLD_MODES:
+            raise ValueError(f"hold mode must be cumulative or continuous, not {mode!r}")
         self.grace_s = grace_s
         self.target_s = target_s
+        self.mode = mode
+        self.auto_start = True  # False in trial phases: no hold starts by itself
+        self.armed = True  # False after entering treatment under load, until a new contact
+        # The band moved up under the force (a mark at the peak): being over the new level
+        # is no crossing; only a rise past ESCALATE_FRAC of it, or a later crossing, alarms.
+        self.quiet_over = False
+        self.alarm_silent = False  # True in trial phases: crossings are shown, not sounded
+        self._alarm_since: float | None = None  # start of the current over-threshold run
+        self._alarm_high = False
+        self._alarm_force = math.nan
+        self._alarm_level = math.nan
         self.index = 0
         self.active = False
         self.manual = False
@@ -121,12 +143,17 @@ class HoldMachine:
     # -- stepping ------------------------------------------------------------------------
 
     def process(self, t: np.ndarray, f: np.ndarray, z: np.ndarray, gap: np.ndarray,
-                centre_n: float, over_n: float) -> list[Event]:
-        """Step over one stretch of samples under one band; returns events in decision order."""
+                centre_n: float, over_n: float, high: np.ndarray | None = None
+                ) -> list[Event]:
+        """Step over one stretch of samples under one band; returns events in decision order.
+
+        `high` marks the samples where the force rose past `ESCALATE_FRAC` of the alarm level.
+        """
         n = len(t)
         events: list[Event] = []
         if n == 0:
             return events
+        self._alarm_level = over_n
         self._seg = (t, f, centre_n)
         self._buf_from = 0 if self.active else None
         prev = np.empty(n, dtype=z.dtype)
@@ -135,12 +162,16 @@ class HoldMachine:
         lost = gap.copy()
         lost[0] = (lost[0] or self._pending_gap) and self.last_t is not None
         self._pending_gap = False
-        for k in np.flatnonzero((z != prev) | lost).tolist():
+        todo = (z != prev) | lost
+        if high is not None:
+            todo |= high
+        for k in np.flatnonzero(todo).tolist():
             tk = float(t[k])
             zp = Z(int(prev[k]))
             if lost[k]:
                 tp = float(t[k - 1]) if k else float(self.last_t)  # type: ignore[arg-type]
                 events += self._advance(tp, k)
+                self._alarm_since = None
                 if zp != Z.UNKNOWN:
                     events.append(ZoneChanged(tp, Z.UNKNOWN, zp))
                     zp = Z.UNKNOWN
@@ -149,6 +180,12 @@ class HoldMachine:
             zk = Z(int(z[k]))
             if zk != zp:
                 events += self._on_sample(k, zk, zp, tk, float(f[k]), over_n)
+            elif zk == Z.OVER and high is not None and high[k] and not self._alarm_high:
+                crossing = self._alarm_since is None  # quiet until now: this is the crossing
+                self._alarm_high = True
+                self._alarm_since = tk if crossing else self._alarm_since
+                events.append(OverThreshold(tk, float(f[k]), over_n, AlarmPriority.HIGH,
+                                            not crossing, self.alarm_silent))
         events += self._advance(float(t[-1]), n)
         if self.active and self._buf_from is not None:
             self._keep(self._buf_from, n)
@@ -181,6 +218,7 @@ class HoldMachine:
     def signal_lost(self, t_s: float) -> list[Event]:
         """The source lost the signal after the sample at `t_s`: end the hold, zone unknown."""
         events = self.stop(t_s, HoldEnd.SIGNAL_LOST)
+        self._alarm_since = None
         if self.last_zone != Z.UNKNOWN:
             events.append(ZoneChanged(t_s, Z.UNKNOWN, self.last_zone))
         self._switch_run(Z.UNKNOWN, t_s)
@@ -191,35 +229,68 @@ class HoldMachine:
     # -- internals -----------------------------------------------------------------------
 
     def _advance(self, t_s: float, upto: int) -> list[Event]:
-        """Let time pass in the current run up to `t_s`: completion and grace checks."""
+        """Let time pass in the current run up to `t_s`: escalation, completion, grace.
+
+        When both an escalation and a hold decision fall due in one step, they are listed
+        in the order of the instants they fell due, so chunking never changes the order.
+        """
+        alarm: list[Event] = []
+        alarm_at = math.inf
+        if (self._alarm_since is not None and not self._alarm_high
+                and t_s > self._alarm_since + ESCALATE_AFTER_S):
+            self._alarm_high = True
+            alarm_at = self._alarm_since + ESCALATE_AFTER_S
+            alarm.append(OverThreshold(alarm_at, self._alarm_force, self._alarm_level,
+                                       AlarmPriority.HIGH, True, self.alarm_silent))
+        hold: list[Event] = []
+        hold_at = math.inf
         if not self.active:
-            return []
+            return alarm
         if self.run_zone == _IN_BAND:
             if not self.completed:
                 at = self.run_start + (self.target_s - self._tally.times[_IN_BAND])
                 if t_s >= at:
                     self.completed, self.completed_at = True, at
-                    return [HoldCompleted(at, self.index, self.target_s)]
+                    hold, hold_at = [HoldCompleted(at, self.index, self.target_s)], at
+        elif self.mode == "cumulative":
+            if self.run_zone == Z.UNKNOWN and t_s - self.run_start > self.grace_s:
+                hold_at = self.run_start + self.grace_s
+                hold = self._end(self.run_start, HoldEnd.SIGNAL_LOST, keep=True, upto=upto)
         elif (not self.manual and self.out_since is not None
               and t_s - self.out_since > self.grace_s):
             reason = HoldEnd.SIGNAL_LOST if self._out_unknown else HoldEnd.LEFT_BAND
-            return self._end(self.out_since, reason, keep=False, upto=upto)
-        return []
+            hold_at = self.out_since + self.grace_s
+            hold = self._end(self.out_since, reason, keep=False, upto=upto)
+        return alarm + hold if alarm_at < hold_at else hold + alarm
 
     def _on_sample(self, k: int, zone: Z, previous: Z, t_s: float, force_n: float,
                    over_n: float) -> list[Event]:
         """A sample whose zone differs from the one before."""
         events: list[Event] = [ZoneChanged(t_s, zone, previous)]
         if zone == Z.OVER:
-            events.append(OverThreshold(t_s, force_n, over_n))
+            high = force_n > ESCALATE_FRAC * over_n
+            self._alarm_force = force_n
+            if self.quiet_over and not high:
+                self._alarm_since, self._alarm_high = None, False
+            else:
+                self._alarm_since, self._alarm_high = t_s, high
+                events.append(OverThreshold(t_s, force_n, over_n,
+                                            AlarmPriority.HIGH if high else AlarmPriority.MEDIUM,
+                                            False, self.alarm_silent))
+        elif previous == Z.OVER:
+            self._alarm_since = None
+        if zone != Z.OVER:
+            self.quiet_over = False
+        if zone in (Z.NO_CONTACT, Z.UNKNOWN):
+            self.armed = True
         if zone == Z.NO_CONTACT:
             self._contact_t = None
-            if self.active and not self.manual:
+            if self.active and (not self.manual or self.mode == "cumulative"):
                 events += self._end(t_s, HoldEnd.RELEASED, keep=True, upto=k)
         elif zone != Z.UNKNOWN and (previous == Z.NO_CONTACT or self._contact_t is None):
             self._contact_t = t_s
         self._switch_run(zone, t_s)
-        if zone == Z.IN_BAND and not self.active:
+        if zone == Z.IN_BAND and not self.active and self.auto_start and self.armed:
             self._begin(t_s, k, manual=False)
             events.append(HoldStarted(t_s, self.index))
         return events

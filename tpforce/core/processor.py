@@ -1,26 +1,28 @@
 """The acquisition-side pipeline: calibrate, track, then hand on to consumers.
 
 It runs on the source's thread, so alarms are decided as samples arrive, never in paint code.
-Commands from the GUI thread (tare, mark, start/stop a hold, next point, presets) take the
-same lock as the batches, and decide and deliver under it, so every consumer sees events in
-the order they were decided.
+Every operator input (tare, mark, phase, hold, point, trial filing, band and hold settings)
+is a method here: it becomes an `Input` event stamped with the sample it follows, is applied
+under the same lock as the batches and is delivered to every consumer before what it caused.
+A recorder keeping raw batches and inputs can thus recompute the session
+(`tpforce.core.replay.recompute`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import numpy as np
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, FanOut
-from tpforce.core.events import Event, SignalLost, Tared
+from tpforce.core.events import Event, Input, InputKind, InputRefused, Phase, SignalLost, Tared
 from tpforce.core.samples import SampleFlag
 from tpforce.core.session import Point, Session
 from tpforce.core.tracker import Tracker, TrackerState
 
 _SATURATED = int(SampleFlag.SATURATED)
+_RAW_KEEP = 4096  # raw samples kept for a tare: 0.5 s up to 8 kSPS
 
 
 class Processor:
@@ -38,7 +40,8 @@ class Processor:
         # Commands from the GUI thread vs batches from IO; re-entrant so that a consumer may
         # issue a command from inside a delivery.
         self._lock = threading.RLock()
-        self._last_raw = np.zeros(0, dtype=np.int32)
+        self._raw = np.zeros(0, dtype=np.int64)  # recent raw counts (NaN-free, unsaturated)
+        self._raw_t = np.zeros(0)
         self._closed = False
         self.tracker.tip_area_cm2 = calibration.tip_area_cm2
 
@@ -63,8 +66,9 @@ class Processor:
 
     @property
     def session(self) -> Session:
-        """The session model: points, PPT trials before/after, holds (read on any thread)."""
-        return self.tracker.session
+        """A snapshot of the session (points, phases, marks, holds): a copy made when it
+        last changed, never the object the reader thread mutates. Do not modify it."""
+        return self.tracker.session_view
 
     @property
     def state(self) -> TrackerState:
@@ -76,8 +80,9 @@ class Processor:
         with self._lock:
             self._calibration.apply(batch)
             events = self.tracker.process(batch)
-            at_rest = batch["raw"][(batch["flags"] & _SATURATED) == 0]
-            self._last_raw = np.concatenate((self._last_raw, at_rest))[-64:]
+            ok = (batch["flags"] & _SATURATED) == 0
+            self._raw = np.concatenate((self._raw, batch["raw"][ok]))[-_RAW_KEEP:]
+            self._raw_t = np.concatenate((self._raw_t, batch["t_s"][ok]))[-_RAW_KEEP:]
             self.out.deliver(batch, events)
 
     def on_event(self, event: Event) -> None:
@@ -87,26 +92,48 @@ class Processor:
             self.out.on_event(event)
             self._emit(events)
 
-    def tare(self) -> None:
-        """Zero at the mean of the most recent raw samples (call with the probe at rest)."""
-        with self._lock:
-            if len(self._last_raw) == 0:
-                return
-            self._calibration = self._calibration.tared(self._last_raw[-32:])
-            self.tracker.tip_area_cm2 = self._calibration.tip_area_cm2
-            self._emit([Tared(self.tracker.state.t_s, self._calibration.zero_counts)])
+    # -- operator inputs -------------------------------------------------------------------
 
-    def mark_threshold(self) -> None:
-        """Mark the threshold now (keyboard or foot switch), as the probe button does."""
-        self._command(self.tracker.mark_threshold)
+    def apply(self, inp: Input) -> None:
+        """Apply a recorded input now (a replay), with its kind and arguments."""
+        self._input(inp.kind, **dict(inp.args))
+
+    def tare(self) -> None:
+        """Zero at rest (T key); refused, with the reason, under load or when not steady."""
+        self._input(InputKind.TARE)
+
+    def tare_anyway(self) -> None:
+        """Zero whatever the force (a probe preloaded by design)."""
+        self._input(InputKind.TARE_ANYWAY)
+
+    def mark_threshold(self, by: str = "key") -> None:
+        """Mark the threshold now: `by` "key" (therapist's key or pedal, 1.0 s window) or
+        "button" (the patient's, 0.5 s)."""
+        self._input(InputKind.MARK, by=by)
+
+    def mark_tolerance(self, by: str = "key") -> None:
+        """Mark the patient's pain tolerance now (for Hou's P2 band)."""
+        self._input(InputKind.MARK_TOLERANCE, by=by)
+
+    def arm_tolerance(self) -> None:
+        """Let the patient's next button press mark pain tolerance instead of the PPT."""
+        self._input(InputKind.ARM_TOLERANCE)
+
+    def set_phase(self, phase: Phase | str | None = None) -> None:
+        """Set the point's phase; None moves on (baseline -> treatment -> after trials)."""
+        self._input(InputKind.PHASE, phase=phase.value if isinstance(phase, Phase) else phase)
+
+    def next_phase(self) -> None:
+        """What the phase key does: move on to the next phase."""
+        self.set_phase(None)
 
     def start_hold(self) -> None:
-        """Start a hold by hand now (H key); no-op while one runs."""
-        self._command(self.tracker.start_hold)
+        """Start a hold by hand now (H key, treatment only); no-op while one runs."""
+        self._input(InputKind.START_HOLD)
 
     def stop_hold(self) -> None:
         """Stop the running hold now (H key again); no-op without one."""
-        self._command(self.tracker.stop_hold)
+        self._input(InputKind.STOP_HOLD)
 
     def toggle_hold(self) -> None:
         """Start a hold if none runs, else stop it: what the H key does."""
@@ -119,30 +146,78 @@ class Processor:
     def next_point(self, site: str | None = None, side: str | None = None) -> Point:
         """Move the session on to the next point (N key); ends a running hold first."""
         with self._lock:
-            self._command(lambda t_s: self.tracker.next_point(site, side, t_s))
+            self._input(InputKind.NEXT_POINT, site=site, side=side)
             return self.session.current
 
-    def mark_tolerance(self) -> None:
-        """Mark the patient's pain tolerance now (for Hou's P2 band)."""
-        self._command(self.tracker.mark_tolerance)
+    def delete_trial(self, number: int) -> None:
+        """Delete mark `number` (1-based) of the current point."""
+        self._input(InputKind.DELETE_TRIAL, number=int(number))
+
+    def refile_trial(self, number: int, as_: str) -> None:
+        """File mark `number` of the current point as "baseline", "after" or "step"."""
+        self._input(InputKind.REFILE_TRIAL, number=int(number), **{"as": as_})
 
     def set_band_absolute(self, lo_n: float, hi_n: float) -> None:
         """Use a custom band in newtons."""
-        self._command(lambda t_s: self.tracker.set_band_absolute(lo_n, hi_n, t_s))
+        self.set_band_custom(lo_n, hi_n, "N")
+
+    def set_band_custom(self, lo: float, hi: float, unit: str = "N") -> None:
+        """A custom band in N or in % of the PPT; refused above the alarm level."""
+        self._input(InputKind.BAND_CUSTOM, lo=float(lo), hi=float(hi), unit=unit)
 
     def set_target_s(self, target_s: float) -> None:
         """Set the in-band time a hold must reach (presets 30, 60, 90 s)."""
-        self._command(lambda t_s: self.tracker.set_target_s(target_s, t_s))
+        self._input(InputKind.TARGET, target_s=float(target_s))
+
+    def set_grace_s(self, grace_s: float) -> None:
+        """Set the grace time (continuous mode: out of band; both: lost signal)."""
+        self._input(InputKind.GRACE, grace_s=float(grace_s))
+
+    def set_hold_mode(self, mode: str) -> None:
+        """'cumulative' (the therapist's hold) or 'continuous' (research protocols)."""
+        self._input(InputKind.HOLD_MODE, mode=mode)
 
     def set_band_preset(self, name: str) -> None:
         """Use a band preset: 'below_threshold', 'hou_p1', 'hou_p2' or 'custom'."""
-        self._command(lambda t_s: self.tracker.set_band_preset(name, t_s))
+        self._input(InputKind.BAND_PRESET, preset=name)
 
-    def _command(self, decide: Callable[[float], list[Event]]) -> None:
-        """Decide at the latest sample's time and deliver, under the lock, so that a command's
-        events never interleave with a batch's."""
+    def _input(self, kind: InputKind, **args: object) -> None:
+        """Stamp the input with the latest sample, apply and deliver it under the lock, so
+        that an input's events never interleave with a batch's."""
         with self._lock:
-            self._emit(decide(self.tracker.state.t_s))
+            tr = self.tracker
+            inp = Input.make(kind, tr.state.t_s, tr.samples_seen - 1, **args)
+            if kind in (InputKind.TARE, InputKind.TARE_ANYWAY):
+                self._emit([inp, *self._tare(inp.t_s, kind is InputKind.TARE_ANYWAY)])
+            else:
+                self._emit(tr.apply(inp))
+
+    def _tare(self, t_s: float, anyway: bool) -> list[Event]:
+        """Zero at the mean of the last `tare_window_s` of raw samples, if at rest."""
+        cfg = self.tracker.config
+        kind = InputKind.TARE_ANYWAY if anyway else InputKind.TARE
+        if len(self._raw) == 0:
+            return [InputRefused(t_s, kind, "no samples yet: tare when the probe streams")]
+        recent = self._raw[self._raw_t >= self._raw_t[-1] - cfg.tare_window_s]
+        if not anyway:
+            force = self.tracker.state.force_n
+            reason = ""
+            if force == force and force > cfg.contact_n:
+                reason = (f"not tared: {force:.1f} N on the probe; lift it off "
+                          "(or tare anyway for a preloaded probe)")
+            else:
+                spread = self._calibration.force_n(np.array([recent.min(), recent.max()]))
+                noise = abs(float(spread[1] - spread[0]))
+                if noise > cfg.tare_noise_n:
+                    reason = (f"not tared: the signal is not steady ({noise:.2f} N spread "
+                              f"in {cfg.tare_window_s:g} s); hold the probe still")
+            if reason:
+                self.tracker._refusal = reason
+                self.tracker._publish()
+                return [InputRefused(t_s, kind, reason)]
+        self._calibration = self._calibration.tared(recent)
+        self.tracker.tip_area_cm2 = self._calibration.tip_area_cm2
+        return [Tared(t_s, self._calibration.zero_counts, anyway)]
 
     def close(self) -> None:
         """End a running hold (STOPPED, at the last sample), then close every consumer."""

@@ -1,6 +1,6 @@
 """Threshold capture: the peak force just before the patient's mark, and the ramp rate.
 
-A pressure algometry trial (DOMAIN.md): the therapist ramps the force at about 5 N/s
+A pressure algometry trial (docs/domain.md): the therapist ramps the force at about 5 N/s
 (50 kPa/s on 1 cm^2, DFNS) until the patient signals; the PPT is the peak force within
 `mark_window_s` (default 0.5 s) before the mark, which absorbs the reaction time
 (about 200-250 ms). The ramp rate is checked against the target with a tolerance, since
@@ -49,6 +49,11 @@ class History:
         i0 = int(np.searchsorted(t, t0_s, side="left"))
         i1 = int(np.searchsorted(t, t1_s, side="right"))
         return t[i0:i1], self._f[i0:i1]
+
+    @property
+    def last_f(self) -> float:
+        """The newest force (NaN when empty)."""
+        return float(self._f[self._n - 1]) if self._n else math.nan
 
     @property
     def last_t_s(self) -> float:

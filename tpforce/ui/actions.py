@@ -35,6 +35,7 @@ class Key:
 KEYS = (
     Key("mark", "Space", "Mark threshold (PPT)"),
     Key("tare", "T", "Tare (probe at rest)"),
+    Key("phase", "P", "Next phase (baseline trials, treatment, after trials)"),
     Key("hold", "H", "Start / stop hold"),
     Key("next", "N", "Next point"),
     Key("record", "R", "Record on / off"),

@@ -20,6 +20,7 @@ from PyQt5 import QtCore
 
 from tpforce.core.band import Band
 from tpforce.core.events import (
+    AlarmPriority,
     Event,
     HoldCompleted,
     OverThreshold,
@@ -95,7 +96,11 @@ class SoundDirector(QtCore.QObject):
                 self._repeat.stop()
         elif isinstance(event, OverThreshold):
             self.zone = Zone.OVER
-            if self.alarm_sound:
+            if event.silent or not self.alarm_sound:
+                pass  # a trial phase: the crossing is shown, not sounded
+            elif event.priority < AlarmPriority.HIGH:
+                self._play(Cue.ALARM_MEDIUM, self.alarm_burst_s)
+            else:
                 # Held back only while the last burst still sounds; then, if still over, the
                 # repeat comes as soon as that burst ends, not a full interval later.
                 if self._play(Cue.ALARM_HIGH, self.alarm_burst_s):

@@ -17,6 +17,8 @@ from tpforce.core.events import (
     HoldCompleted,
     HoldEnded,
     HoldStarted,
+    InputRefused,
+    PhaseChanged,
     PointChanged,
     Tared,
     ThresholdMarked,
@@ -75,7 +77,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._layout()
         self.status = StatusInfo(self.statusBar(), self.link)
         self.actions_ = key_actions(self, {
-            "mark": processor.mark_threshold, "tare": processor.tare,
+            "mark": lambda: processor.mark_threshold("key"), "tare": processor.tare,
+            "phase": processor.next_phase,
             "hold": processor.toggle_hold, "next": self.next_point,
             "record": self.toggle_recording, "fullscreen": self.toggle_fullscreen,
             "mute": self.toggle_mute, "unit": self.next_unit,
@@ -191,13 +194,18 @@ class LiveWindow(QtWidgets.QMainWindow):
         del self.seen_events[:-500]
         self.status.on_event(event)
         message = {
-            Tared: "tared: zero taken at rest",
+            Tared: "tared: zero taken",
             ThresholdMarked: "threshold marked",
+            PhaseChanged: "phase changed",
             HoldStarted: "hold started",
             HoldCompleted: "hold complete",
             HoldEnded: "hold ended",
             PointChanged: "next point",
         }.get(type(event))
+        if isinstance(event, InputRefused):
+            message = event.reason
+        elif isinstance(event, PhaseChanged):
+            message = f"phase: {event.phase.value}"
         if message:
             self.statusBar().showMessage(message, 4000)
 
