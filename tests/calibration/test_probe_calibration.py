@@ -13,7 +13,7 @@ from tpforce.core.protocol import (
     NoCalRecord,
     encode_frame,
 )
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def test_erased_record_decodes_as_no_record_not_as_an_error() -> None:
 
 
 def test_read_calibration_never_returns_a_stale_record() -> None:
-    with SimProbe(speed=4.0) as probe, SerialSource(probe.port) as source:
+    with SimProbe(speed=4.0) as probe, ProbeSource(probe.port) as source:
         first = source.read_calibration()
         assert isinstance(first, CalRecord) and first.serial == "SIM00001"
         probe.cal = None  # the EEPROM is erased

@@ -1,7 +1,7 @@
 """Hardware in the loop without hardware: the real firmware ELF on a simulated ATmega328P.
 
 `firmware/build/tpforce_sim` (libsimavr) runs the firmware with a modelled HX711 fed from a
-waveform file and bridges its UART to a pty; tpforce's own `SerialSource` reads that pty
+waveform file and bridges its UART to a pty; tpforce's own `ProbeSource` reads that pty
 through pyserial, exactly as it reads a probe on USB. Tests wait on queues with timeouts;
 the simulation runs faster than real time and is never slept on.
 """
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tpforce.core.events import DeviceInfo, Event
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -83,7 +83,7 @@ SPEED = re.compile(r"simulated ([\d.]+) s in ([\d.]+) s wall \(([\d.]+)x")
 
 
 class SimulatedProbe:
-    """The simulator host process, and a SerialSource reading the firmware over its pty."""
+    """The simulator host process, and a ProbeSource reading the firmware over its pty."""
 
     def __init__(self, elf: Path, sim: Path, waveform: Path, log: Path,
                  options: Sequence[str] = ()) -> None:
@@ -97,7 +97,7 @@ class SimulatedProbe:
         assert line.startswith("pty "), f"simulator said {line!r}; see {log}"
         self.port = line.split()[1]
         self.recorder = Recorder()
-        self.source = SerialSource(self.port, sink=self.recorder)
+        self.source = ProbeSource(self.port, sink=self.recorder)
         self._samples: list[np.ndarray] = []
         self._count = 0
         self.summary: dict[str, float] = {}

@@ -1,7 +1,7 @@
 """The probe firmware, end to end on a simulated AVR: stream, commands, calibration, reset.
 
 Everything between the simulated HX711 pins and the sample batches is real: the firmware
-binary, the UART, a pty, pyserial, `SerialSource`, the decoder and the stream assembler.
+binary, the UART, a pty, pyserial, `ProbeSource`, the decoder and the stream assembler.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from conftest import SimulatedProbe, write_waveform
 
 from tpforce.core.events import DeviceInfo
 from tpforce.core.protocol import CalRecord, FrameType
-from tpforce.io.serial_source import CommandError
+from tpforce.io.probe import CommandError
 
 pytestmark = pytest.mark.firmware
 

@@ -7,19 +7,18 @@ by a clone USB chip without a serial number.
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from dataclasses import dataclass
 
 import serial
 from serial.tools import list_ports
 
-from tpforce.core.protocol import Decoder, FrameType, Info, encode_command
-from tpforce.io.source import SourceOpenError, open_port
+from tpforce.core.protocol import Info
+from tpforce.core.source import SourceOpenError
+from tpforce.io import handshake
+from tpforce.io.transport import open_port, usb_identity
 
-PROBE_TIMEOUT_S = 2.5  # boards that reset on open need ~1.5 s before they answer
-HELLO_EVERY_S = 0.3
+PROBE_TIMEOUT_S = handshake.HELLO_TIMEOUT_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,35 +48,18 @@ def list_serial_ports() -> list[PortInfo]:
     return sorted(ports, key=lambda p: (p.vid is None, p.device))
 
 
-def usb_identity(device: str) -> tuple[str | None, int | None, int | None]:
-    """(serial number, VID, PID) of the USB port at `device` (symlinks resolved), or Nones."""
-    real = os.path.realpath(device)
-    for p in list_ports.comports():
-        if p.device in (device, real):
-            return (str(p.serial_number) if p.serial_number else None), p.vid, p.pid
-    return None, None, None
-
-
 def usb_serial_of(device: str) -> str | None:
     """The USB serial number of `device`, if it is a USB port that has one."""
     return usb_identity(device)[0]
 
 
 def ask_hello(url: str, baudrate: int = 115200, timeout_s: float = PROBE_TIMEOUT_S) -> Info:
-    """Open `url`, send HELLO until an INFO arrives; SourceOpenError or TimeoutError."""
+    """Open `url` and greet it (HELLO until INFO); SourceOpenError or TimeoutError."""
     with open_port(url, baudrate, timeout=0.05) as ser:
-        decoder = Decoder()
-        deadline = time.monotonic() + timeout_s
-        next_hello = 0.0
-        while time.monotonic() < deadline:
-            if time.monotonic() >= next_hello:
-                ser.write(encode_command(FrameType.HELLO, 0))
-                next_hello = time.monotonic() + HELLO_EVERY_S
-            data = ser.read(ser.in_waiting or 1)
-            for msg in decoder.feed(data).messages if data else ():
-                if isinstance(msg, Info):
-                    return msg
-    raise TimeoutError(f"{url}: no answer to HELLO in {timeout_s:g} s")
+        try:
+            return handshake.hello(ser, timeout_s)[0]
+        except handshake.HandshakeError:
+            raise TimeoutError(f"{url}: no answer to HELLO in {timeout_s:g} s") from None
 
 
 def probe_ports(ports: list[PortInfo], timeout_s: float = PROBE_TIMEOUT_S,
