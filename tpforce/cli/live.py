@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tpforce.cli.argtypes import non_negative, positive
@@ -65,6 +66,11 @@ def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> i
                     lost_frames=lambda: source.health().lost_frames,
                     stale_s=max(0.2, source.stale_s - 0.05))
     return run_window(pipeline.processor, pipeline.ring, pipeline.events, options, link)
+
+
+def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Callable[[bool], str]:
+    """The R key's switch on `pipeline` (the device is named from the source itself)."""
+    return pipeline.recorder_switch(folder)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -73,6 +73,7 @@ class ProbeSource(PortSource):
         self.identify_timeout_s = identify_timeout_s
         self.read_cal_timeout_s = read_cal_timeout_s
         self._tokens = itertools.count(1)
+        self._others: list[CalRecord | NoCalRecord | Info] = []
         self._replies: queue.Queue[Ack | CalRecord | NoCalRecord | Info] = queue.Queue()
         self.infos = 0  # INFO frames seen (banners and answers)
         self.greet = greet  # False: a link that only carries frames (loop:// in tests)
@@ -113,6 +114,7 @@ class ProbeSource(PortSource):
         if ftype == FrameType.HELLO:
             self._expect_info(1, timeout)
         self.write(encode_command(ftype, token, args))
+        self._others: list[CalRecord | NoCalRecord | Info] = []
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -126,7 +128,9 @@ class ProbeSource(PortSource):
                 reply = self._replies.get(timeout=left)
             except queue.Empty:
                 continue
-            if isinstance(reply, Ack) and reply.token == token and reply.command == ftype:
+            if not isinstance(reply, Ack):
+                self._others.append(reply)  # what came before the ACK (CALIBRATION, INFO)
+            elif reply.token == token and reply.command == ftype:
                 if reply.status != Status.OK:
                     raise CommandError(f"{ftype.name} refused: {reply.status.name}")
                 return reply
@@ -160,7 +164,7 @@ class ProbeSource(PortSource):
                 if "BAD_RECORD" in str(exc) or time.monotonic() >= deadline:
                     raise
                 continue
-            for reply in self._drain_replies():
+            for reply in [*self._others, *self._drain_replies()]:
                 if isinstance(reply, CalRecord | NoCalRecord):
                     self.record = reply if isinstance(reply, CalRecord) else None
                     return self.record
@@ -172,7 +176,7 @@ class ProbeSource(PortSource):
         CommandError if the probe refuses it or the read-back differs."""
         self.command(FrameType.WRITE_CAL, record.pack(), timeout=timeout)
         back = self.read_calibration(timeout=timeout)
-        if back != record:
+        if back is None or back.pack() != record.pack():
             raise CommandError("WRITE_CAL: the record read back differs from the one written")
         self.record_damaged = False
         return back
