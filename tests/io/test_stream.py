@@ -134,3 +134,23 @@ def test_a_rate_change_is_followed() -> None:
         assert len(out) >= len(seqs) - most_lost
         assert asm.stats.resets == 0
         assert np.all(np.diff(out["t_s"]) > 0)
+
+
+def test_sigterm_stops_stream_cleanly_with_130() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "tpforce", "stream", "--port", "sim"],
+                            env=dict(os.environ), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # the header: the pipeline is open and streaming
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err
