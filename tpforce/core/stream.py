@@ -168,6 +168,7 @@ class StreamAssembler:
                                                  t_host_s, events, reanchor)
             dseq[0], dtus[0] = 1, 0  # the epoch's first row, against its own origin
         else:
+            assert self._last_seq is not None  # set by the first batch, which is always new
             prev_seq, prev_tus = self._last_seq, self._last_tus
         n = len(wire)
         flags = wire["flags"].astype(np.uint16)

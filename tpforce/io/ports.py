@@ -112,5 +112,4 @@ def reconnect_candidates(url: str, usb_serial: str | None, try_others: bool,
     out = [*first, url]
     if try_others and not usb_serial and usb_id[0] is not None:
         out += [p.device for p in ports if (p.vid, p.pid) == usb_id]
-    seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))  # in order, each once

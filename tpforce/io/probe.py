@@ -114,7 +114,7 @@ class ProbeSource(PortSource):
         if ftype == FrameType.HELLO:
             self._expect_info(1, timeout)
         self.write(encode_command(ftype, token, args))
-        self._others: list[CalRecord | NoCalRecord | Info] = []
+        self._others = []
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

@@ -43,6 +43,20 @@ PortLister = Callable[[], list[str]]
 """Returns candidate ports (paths or URLs) to look for a lost device on, best first."""
 
 
+class _SinkOnly:
+    """A sink seen as a consumer: the source never closes its sink (the wiring does)."""
+
+    __slots__ = ("on_batch", "on_event", "sink")
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.on_batch = sink.on_batch
+        self.on_event = sink.on_event
+
+    def close(self) -> None:
+        """Not the source's to close."""
+
+
 class PortSource:
     """A `core.source.Source` on a pyserial URL, pumped from a reader thread."""
 
@@ -61,7 +75,9 @@ class PortSource:
     ) -> None:
         self.url = url
         self.port = url  # where the device is now (changes on reconnect)
-        self._out = FanOut([sink] if sink is not None else [])
+        self._out = FanOut()
+        if sink is not None:
+            self.sink = sink
         self._watch = StaleWatch(stale_s)
         self.baudrate = baudrate or self.default_baudrate
         self.reconnect = reconnect
@@ -86,11 +102,12 @@ class PortSource:
     @property
     def sink(self) -> Sink:
         """Where batches and events go; one that raises is reported, never fatal."""
-        return self._out.consumers[0] if self._out.consumers else self._out
+        first = self._out.consumers[0] if self._out.consumers else None
+        return first.sink if isinstance(first, _SinkOnly) else self._out
 
     @sink.setter
     def sink(self, sink: Sink) -> None:
-        self._out.consumers = [sink]  # type: ignore[list-item]  # FanOut never calls close() here
+        self._out.consumers = [_SinkOnly(sink)]
 
     @property
     def stale_s(self) -> float:

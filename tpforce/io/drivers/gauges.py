@@ -8,6 +8,8 @@ stops; Shimpo FGV-X streams after `BB` and echoes commands.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tpforce.io.drivers.lines import LineSource
 from tpforce.io.drivers.units import unit_factor
 from tpforce.io.source import PortLister
@@ -18,9 +20,9 @@ SIGNED = r"(?P<sign>[-+])?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-zA-Z]+
 class SignedLineSource(LineSource):
     """A line driver whose sign may stand apart from the digits (`- 23.02 lbf`)."""
 
-    def __init__(self, url: str, *args: object, pattern: str | None = None,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, pattern=pattern or SIGNED, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, pattern: str | None = None, **kwargs: Any) -> None:
+        # pattern is taken by keyword here, so it never also arrives among *args
+        super().__init__(url, *args, pattern=pattern or SIGNED, **kwargs)  # type: ignore[misc]
 
     def parse(self, line: str) -> float | None:
         """The signed reading in newtons."""
