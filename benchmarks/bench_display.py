@@ -96,11 +96,10 @@ def frame_times(rate_sps: int, frames: int) -> list[float]:
 
 ACQUISITION_ONLY = """
 import sys, time
-from tpforce.cli.wiring import open_session
-from tpforce.core.calibration import Calibration
-session = open_session(sys.argv[1], Calibration(8400, 1 / 42000))
+from tpforce.cli.wiring import open_pipeline
+pipeline = open_pipeline(sys.argv[1])
 time.sleep(float(sys.argv[2]))
-session.close()
+pipeline.close()
 """
 
 
@@ -175,7 +174,8 @@ def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], fl
         assert feeder.stdin is not None and feeder.stdout is not None
         port = feeder.stdout.readline().strip()
         window, processor = _window(rate_sps)
-        source = ProbeSource(port, processor, reconnect=False).open()
+        # the feeder only writes sample frames: no probe to greet
+        source = ProbeSource(port, processor, reconnect=False, greet=False).open()
         paints: list[tuple[float, int, int]] = []
         last_seen = [0]
 

@@ -47,7 +47,7 @@ def measure(rate_sps: int, seconds: float) -> np.ndarray:
     written = np.full(n, np.nan)
     stamp = _Stamp(n)
     try:
-        with ProbeSource(os.ttyname(slave), stamp, reconnect=False):
+        with ProbeSource(os.ttyname(slave), stamp, reconnect=False, greet=False):
             time.sleep(0.2)  # let the reader settle into its read loop
 
             def write() -> None:

@@ -13,6 +13,7 @@ import queue
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -97,15 +98,29 @@ class SimulatedProbe:
         assert line.startswith("pty "), f"simulator said {line!r}; see {log}"
         self.port = line.split()[1]
         self.recorder = Recorder()
-        self.source = ProbeSource(self.port, sink=self.recorder)
+        self.source = ProbeSource(self.port, sink=self.recorder, identify_timeout_s=WAIT_S / 2)
         self._samples: list[np.ndarray] = []
         self._count = 0
         self.summary: dict[str, float] = {}
 
     def start(self) -> SimulatedProbe:
-        """Open the pty first (opening flushes input), then let the MCU run; wait for its banner."""
-        self.source.open()
+        """Open the pty and greet the firmware while the MCU starts to run; `open()` returns
+        once the firmware answered HELLO and READ_CAL."""
+        failed: list[BaseException] = []
+
+        def open_source() -> None:
+            try:
+                self.source.open()
+            except BaseException as exc:  # handed to the test thread below
+                failed.append(exc)
+
+        opener = threading.Thread(target=open_source, daemon=True)
+        opener.start()
         self.control("run")
+        opener.join(WAIT_S)
+        assert not opener.is_alive(), f"the greeting did not end; see {self.log}"
+        if failed:
+            raise failed[0]
         self.wait_event(DeviceInfo)
         return self
 

@@ -199,26 +199,24 @@ def test_calibration_record_survives_a_reset(sim_probe: Boot) -> None:
     """A record written to EEPROM is read back, and again after the MCU restarts."""
     probe = sim_probe(ramp())
     src = probe.source
-    src.command(FrameType.READ_CAL)  # erased EEPROM: answered, but no record yet
-    assert src.calibration is None
+    assert src.record is None and src.calibration is None  # erased EEPROM, read at open
+    assert src.read_calibration() is None  # and again on demand: answered, no record
     record = CalRecord(1, 8_123, 2.5e-5, 100, 1_767_225_600, "TPSIM042", 0)
     damaged = bytearray(record.pack())
     damaged[-1] ^= 0xFF
     with pytest.raises(CommandError, match="refused: BAD_RECORD"):
         src.command(FrameType.WRITE_CAL, bytes(damaged))
-    src.command(FrameType.WRITE_CAL, record.pack(), timeout=5.0)
-    src.calibration = None
-    src.command(FrameType.READ_CAL)
-    assert src.calibration is not None and src.calibration.pack() == record.pack()
+    back = src.write_calibration(record, timeout=5.0)  # written, read back and compared
+    assert back.pack() == record.pack()
+    assert src.calibration is not None and src.calibration.serial == "TPSIM042"
     assert src.hello().serial == "TPSIM042"
 
     probe.drain_events()
     probe.control("reset")
     banner = probe.wait_event(DeviceInfo)
     assert banner.serial == "TPSIM042"  # read from EEPROM at boot
-    src.calibration = None
-    src.command(FrameType.READ_CAL)
-    assert src.calibration is not None and src.calibration.pack() == record.pack()
+    again = src.read_calibration()
+    assert again is not None and again.pack() == record.pack()
     before = len(probe.drain())
     after = probe.more_samples(5)[before:]
     assert set(after["raw"].tolist()) <= set(ramp())  # streams the waveform again

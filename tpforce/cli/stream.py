@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 if args.no_reconnect and isinstance(item, Disconnected):
                     gone = item
                     break
+            pipeline.source.close()  # nothing more arrives: what is printed is what is recorded
             while not tap.queue.empty():
                 _print(tap.queue.get_nowait(), args.format, out)
             out.flush()
