@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tpforce.core.samples import SampleFlag
-from tpforce.core.units import KGF_N, LBF_N  # noqa: F401 - kept importable from here
 
 _SATURATED = int(SampleFlag.SATURATED)  # plain ints for the per-batch path
 _OVER_RANGE = np.uint16(SampleFlag.OVER_RANGE)

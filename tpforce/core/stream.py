@@ -134,9 +134,9 @@ class StreamAssembler:
         if len(wire) == 0:
             return empty_batch(0), events
         first = self._last_seq is None
-        prev_seq = int(wire["seq"][0]) - 1 if first else self._last_seq
+        prev_seq = int(wire["seq"][0]) - 1 if self._last_seq is None else self._last_seq
         prev_tus = int(wire["t_us"][0]) if first else self._last_tus
-        wire, dseq, dtus, forced = self._plausible(wire, prev_seq, prev_tus)  # type: ignore[arg-type]
+        wire, dseq, dtus, forced = self._plausible(wire, prev_seq, prev_tus)
         n = len(wire)
         if n == 0:
             return empty_batch(0), events

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tpforce.core.units import unit_factor
 from tpforce.io.drivers.lines import LineSource
-from tpforce.io.drivers.units import unit_factor
-from tpforce.io.source import PortLister
 
 SIGNED = r"(?P<sign>[-+])?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-zA-Z]+)?"
 
@@ -49,9 +48,8 @@ class Mark10Source(SignedLineSource):
     default_baudrate = 115200
     poll = b"?\r"
 
-    def __init__(self, url: str, *args: object, rate_hz: float = 20.0,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, rate_hz: float = 20.0, **kwargs: Any) -> None:
+        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
 
 
 class WagnerSource(SignedLineSource):
@@ -69,9 +67,8 @@ class FdixSource(SignedLineSource):
     default_baudrate = 9600
     rearm_s = 1.0
 
-    def __init__(self, url: str, *args: object, rate_hz: float = 10.0,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, rate_hz: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
         rate = f"{rate_hz:g}".encode()
         self.arm = (b"C" + rate + b"\r\n", b"CB\r\n")
 
@@ -84,4 +81,4 @@ class ShimpoSource(SignedLineSource):
     arm = (b"BB\r\n",)
 
 
-__all__ = ["FdixSource", "Mark10Source", "PortLister", "ShimpoSource", "WagnerSource"]
+__all__ = ["FdixSource", "Mark10Source", "ShimpoSource", "WagnerSource"]

@@ -21,7 +21,7 @@ from tpforce.core.calibration import Calibration
 from tpforce.core.events import DeviceLog
 from tpforce.core.samples import SampleFlag, empty_batch
 from tpforce.core.source import Device, Sink, SourceHealth
-from tpforce.io.drivers.units import unit_factor
+from tpforce.core.units import unit_factor
 from tpforce.io.source import CommandError, PortLister, PortSource
 
 UN_PER_N = 1_000_000

@@ -21,7 +21,6 @@ import numpy as np
 
 from tpforce.core.protocol import (
     PROTOCOL_VERSION,
-    Ack,
     CalRecord,
     Command,
     Decoder,
@@ -401,4 +400,4 @@ class SimProbe:
         return None
 
 
-__all__ = ["Ack", "Faults", "LoadCell", "SimProbe"]
+__all__ = ["LoadCell", "SimProbe"]
