@@ -18,7 +18,7 @@ import numpy as np
 from tpforce.cli.wiring import open_pipeline
 from tpforce.core.events import Event
 from tpforce.core.protocol import CalRecord
-from tpforce.io.probe import record_calibration
+from tpforce.io.calibration import record_calibration
 from tpforce.io.sim.faults import Faults
 from tpforce.io.sim.probe import SimProbe
 

@@ -1,5 +1,5 @@
-"""Calibration on the command line: `tpforce calibration check RECORD.json`, and the choice
-of calibration for a probe (`--calibration FILE`, else the probe's own record)."""
+"""Calibration on the command line: `tpforce calibration check RECORD.json`, and the
+`--calibration FILE` option (the choice itself is `io.calibration.calibration_chooser`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import argparse
 from pathlib import Path
 
 from tpforce.cli import UserError
-from tpforce.cli.wiring import CalibrationChooser, device_calibration
-from tpforce.core.calibration import Calibration
-from tpforce.core.source import Source, SourceOpenError
-from tpforce.io.calrecords import RecordError, load_record
+from tpforce.io.calibration import RecordError, calibration_chooser, load_record
 
 
 def add_calibration_arg(p: argparse.ArgumentParser) -> None:
@@ -18,31 +15,6 @@ def add_calibration_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calibration", type=Path, metavar="FILE",
                    help="a calibration record (calibration/records/<serial>.json) to use "
                         "instead of the one in the probe's EEPROM")
-
-
-def calibration_chooser(record_path: Path | None) -> CalibrationChooser:
-    """How the wiring picks the calibration once the probe is open: a record file if
-    given (it must be this probe's), else the probe's own record, else raw counts with a
-    warning. UserError on a record that cannot be used."""
-    def choose(source: Source) -> Calibration:
-        if record_path is None:
-            try:
-                return device_calibration(source)
-            except SourceOpenError as exc:
-                raise UserError(str(exc)) from None
-        try:
-            cal = load_record(record_path).calibration
-        except RecordError as exc:
-            raise UserError(str(exc)) from None
-        dev = source.device
-        serial = dev.serial if dev is not None else ""
-        if cal.serial and serial and cal.serial != serial:
-            where = dev.where if dev is not None else "the port"
-            raise UserError(f"{record_path} is the record of probe {cal.serial}, but the probe "
-                            f"on {where} is {serial}; use its own record")
-        return cal
-
-    return choose
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -78,3 +50,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print("PASS")
     return 0
+
+
+__all__ = ["add_calibration_arg", "calibration_chooser"]

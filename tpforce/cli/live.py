@@ -76,7 +76,7 @@ def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Calla
 def run(args: argparse.Namespace) -> int:
     """Open the port, take the probe's calibration and show the window."""
     from tpforce.cli import UserError
-    from tpforce.cli.calibration import calibration_chooser
+    from tpforce.io.calibration import calibration_chooser
 
     problem = qt_display_problem()
     if problem:

@@ -111,7 +111,7 @@ def driver_options(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Open the source and print until the duration ends, the pipe closes or Ctrl-C."""
     from tpforce.cli import UserError
-    from tpforce.cli.calibration import calibration_chooser
+    from tpforce.io.calibration import calibration_chooser
 
     if args.calibration is not None and args.driver != "probe":
         raise UserError("--calibration is for the tpforce probe; gauges report newtons already")

@@ -23,6 +23,7 @@ from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.source import HeldSink, Source, SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.io.calibration import device_calibration
 from tpforce.io.drivers import make_source
 from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
 from tpforce.io.source import PortLister
@@ -119,22 +120,6 @@ def resolve_port(url: str, driver: str = "probe", sim_options: dict[str, Any] | 
 
         return find_probe(), None
     return url, None
-
-
-def device_calibration(source: Source) -> Calibration:
-    """The device's own calibration, or raw counts (1 N per count) with a warning."""
-    cal = source.calibration
-    if cal is not None:
-        return cal
-    where = source.device.where if source.device is not None else "the port"
-    if getattr(source, "record_damaged", False):
-        raise SourceOpenError(f"{where}: the probe's calibration record is damaged; "
-                              "recalibrate it (calibration/README.md) or pass "
-                              "--calibration FILE")
-    print(f"tpforce: the probe on {where} has no calibration record, so force_n shows raw "
-          "counts; calibrate it (calibration/README.md) or pass --calibration FILE",
-          file=sys.stderr)
-    return Calibration()
 
 
 def start_pipeline(

@@ -32,16 +32,11 @@ from tpforce.core.protocol import (
 from tpforce.core.source import STALE_S, Device, Sink, SourceHealth, SourceOpenError
 from tpforce.core.stream import StreamAssembler
 from tpforce.io import handshake
+from tpforce.io.calibration import record_calibration
 from tpforce.io.source import CommandError, PortLister, PortSource
 
 IDENTIFY_TIMEOUT_S = handshake.HELLO_TIMEOUT_S
 HELLO_REPLY_S = 1.0  # an INFO this soon after one of our HELLOs is its answer, not a banner
-
-
-def record_calibration(record: CalRecord) -> Calibration:
-    """The calibration a probe's EEPROM record gives (its tip area is in mm^2)."""
-    return Calibration(record.zero_counts, record.n_per_count, record.tip_area_mm2 / 100.0,
-                       serial=record.serial)
 
 
 class ProbeSource(PortSource):
@@ -280,4 +275,4 @@ class ProbeSource(PortSource):
             self._deliver(batch, now)
 
 
-__all__ = ["CommandError", "ProbeSource", "record_calibration"]
+__all__ = ["CommandError", "ProbeSource"]
