@@ -75,3 +75,38 @@ def test_open_pipeline_on_sim_owns_the_probe_and_uses_its_record() -> None:
     finally:
         session.close()
     assert not session.owned
+
+
+class _Listed:
+    """One port as `serial.tools.list_ports` describes it."""
+
+    def __init__(self, device: str, vid: int | None = None) -> None:
+        self.device, self.vid, self.pid = device, vid, 0x0043 if vid else None
+        self.serial_number, self.description = None, "test port"
+
+
+def test_ports_lists_only_ports_that_exist_and_says_when_no_probe_answers(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from serial.tools import list_ports
+
+    from tpforce.cli import main
+
+    with GaugeEmulator("mark10", [("1", "N")]) as gauge:
+        listed = [_Listed("/dev/tpforce-no-such-port", 0x2341), _Listed(gauge.port, 0x2341)]
+        monkeypatch.setattr(list_ports, "comports", lambda: listed)
+        assert main(["ports", "--timeout", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "tpforce-no-such-port" not in out and gauge.port in out
+    assert out.strip().splitlines()[-1].startswith("no tpforce probe found: none of the 1 USB")
+
+
+def test_ports_marks_the_probe(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    from serial.tools import list_ports
+
+    from tpforce.cli import main
+
+    with SimProbe(serial="PROBE042") as probe:
+        monkeypatch.setattr(list_ports, "comports", lambda: [_Listed(probe.port, 0x2341)])
+        assert main(["ports", "--timeout", "2"]) == 0
+    assert "<- tpforce probe PROBE042" in capsys.readouterr().out

@@ -7,8 +7,10 @@ by a clone USB chip without a serial number.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import serial
 from serial.tools import list_ports
@@ -38,12 +40,24 @@ class PortInfo:
         return f"{self.vid:04X}:{self.pid:04X}" if self.vid is not None else "-"
 
 
+def port_exists(device: str) -> bool:
+    """Whether `device` is there to open: its node exists and, on Linux, a UART is behind it
+    (the kernel keeps ttyS nodes of type 0, "unknown", for serial ports a PC does not have)."""
+    if not os.path.exists(device):
+        return False
+    kind = Path("/sys/class/tty") / os.path.basename(os.path.realpath(device)) / "type"
+    try:
+        return kind.read_text().strip() != "0"
+    except OSError:  # not a Linux tty with a type (USB CDC, other systems): it is there
+        return True
+
+
 def list_serial_ports() -> list[PortInfo]:
-    """Every serial port the OS knows, USB ones first."""
+    """Every serial port the OS knows and that is there to open, USB ones first."""
     ports = [
         PortInfo(p.device, p.vid, p.pid, p.serial_number,
                  p.description if p.description and p.description != "n/a" else "")
-        for p in list_ports.comports()
+        for p in list_ports.comports() if port_exists(p.device)
     ]
     return sorted(ports, key=lambda p: (p.vid is None, p.device))
 
