@@ -220,3 +220,20 @@ def test_calibration_record_survives_a_reset(sim_probe: Boot) -> None:
     before = len(probe.drain())
     after = probe.more_samples(5)[before:]
     assert set(after["raw"].tolist()) <= set(ramp())  # streams the waveform again
+
+
+def test_a_full_transmit_queue_drops_replies_and_flags_them_never_blocks(
+        sim_probe: Boot) -> None:
+    """Forty READ_CALs at once ask for more bytes than the link carries: replies are
+    dropped and the next sample says so; sampling never waits (no MISSED conversion)."""
+    from tpforce.core.protocol import encode_command
+    from tpforce.core.samples import SampleFlag
+
+    probe = sim_probe(ramp())
+    before = len(probe.more_samples(5))
+    probe.source.write(b"".join(encode_command(FrameType.READ_CAL, 100 + k)
+                                for k in range(40)))
+    after = probe.more_samples(80)[before:]
+    flags = after["flags"].astype(int)
+    assert np.any(flags & int(SampleFlag.TX_DROPPED))  # the loss is said, not silent
+    assert not np.any(flags & int(SampleFlag.MISSED))  # loop() kept reading the ADC in time
