@@ -229,7 +229,7 @@ class ProbeSource(PortSource):
     def _greeted(self, info: Info) -> None:
         self.info = info
         self.infos += 1
-        self._emit(DeviceInfo(self._last_sample_t, info.protocol, info.firmware, info.board,
+        self._emit(DeviceInfo(self.last_t_s, info.protocol, info.firmware, info.board,
                               info.adc, info.rate_sps, info.gain, info.streaming, info.serial,
                               info.caps))
 
@@ -239,7 +239,7 @@ class ProbeSource(PortSource):
     def _identify(self, ser: serial.SerialBase) -> tuple[bool, bytes]:
         """Greet the device on `ser`; ours if the serial number in its INFO matches."""
         try:
-            info, sent = handshake.hello(ser, self.identify_timeout_s, self._stop)
+            info, sent = handshake.hello(ser, self.identify_timeout_s, self.stopping)
         except handshake.HandshakeError:
             return False, b""
         want = self.info.serial if self.info is not None else None
@@ -267,7 +267,7 @@ class ProbeSource(PortSource):
             elif isinstance(msg, Ack | CalRecord | NoCalRecord):
                 self._replies.put(msg)
             elif isinstance(msg, Log):
-                self._emit(DeviceLog(self._last_sample_t, msg.level, msg.text))
+                self._emit(DeviceLog(self.last_t_s, msg.level, msg.text))
         if len(decoded.samples):
             batch, events = self.assembler.assemble(decoded.samples, now)
             for event in events:

@@ -139,8 +139,14 @@ class PortSource:
         return None
 
     @property
-    def _last_sample_t(self) -> float:
+    def last_t_s(self) -> float:
+        """Device time of the last sample delivered (events are stamped with it)."""
         return self._watch.last_t_s
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once `close()` was called: a device protocol's long waits poll it."""
+        return self._stop
 
     @property
     def signal(self) -> bool:
@@ -295,7 +301,7 @@ class PortSource:
     def _report(self, exc: Exception) -> None:
         """A bug met on the reader thread: log it and say so, then carry on."""
         log.exception("reader error")
-        self._emit(SourceError(self._last_sample_t, f"{self.port}: {type(exc).__name__}: {exc}"))
+        self._emit(SourceError(self.last_t_s, f"{self.port}: {type(exc).__name__}: {exc}"))
 
     def _port_lost(self, exc: BaseException) -> None:
         """The port failed: close it, say so, and end any hold via SignalLost."""
@@ -303,8 +309,8 @@ class PortSource:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "returned no data" in reason or "Input/output error" in reason:
             reason = "the device was disconnected"
-        self._emit(SourceError(self._last_sample_t, f"{self.port}: {reason}"))
-        self._emit(Disconnected(self._last_sample_t, self.port, reason))
+        self._emit(SourceError(self.last_t_s, f"{self.port}: {reason}"))
+        self._emit(Disconnected(self.last_t_s, self.port, reason))
         self._signal_lost()
         self._lost_since = time.monotonic()
         self._backoff = 0
@@ -337,7 +343,7 @@ class PortSource:
             self.reconnects += 1
             self._link_restarted()
             gap = now - (self._lost_since or now)
-            self._emit(Reconnected(self._last_sample_t, port, gap))
+            self._emit(Reconnected(self.last_t_s, port, gap))
             try:
                 self._on_connect(ser)
             except (serial.SerialException, OSError, CommandError) as exc:

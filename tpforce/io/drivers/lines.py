@@ -157,7 +157,7 @@ class LineSource(PortSource):
                 value = None
             if value is None:
                 self.bad_lines += 1
-                self._emit(DeviceLog(self._last_sample_t, 1, line[:80]))
+                self._emit(DeviceLog(self.last_t_s, 1, line[:80]))
                 continue
             self.lines += 1
             values.append(value)
