@@ -135,8 +135,8 @@ def start_pipeline(
     """Open `source` and run it into a fresh processor with the chosen calibration."""
     held = HeldSink()
     source.sink = held
-    source.open()
     try:
+        source.open()
         calibration = choose(source)
         rate = max(source.nominal_rate_sps, 80.0)
         ring = SampleRing(int(ring_s * rate))

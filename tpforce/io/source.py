@@ -163,7 +163,7 @@ class PortSource:
         try:
             self._serial = ser
             self._on_connect(ser)
-        except Exception:
+        except BaseException:  # Ctrl-C during the greeting closes the port too
             ser.close()
             self._serial = None
             raise
