@@ -6,7 +6,7 @@
   and 1 kHz, sampled from /proc after warm-up, set against the same acquisition (reader
   thread, core, ring) without a window, so that the display's own share shows;
 - latency: a feeder process writes probe frames to a pty and notes when; this process reads
-  them through SerialSource and the core, and the trace reports each painted frame: latency
+  them through ProbeSource and the core, and the trace reports each painted frame: latency
   is paint time minus the write time of the oldest sample new in that frame;
 - NO SIGNAL: time from the last sample's arrival to the readout going grey;
 - memory: a 2-hour 1 kHz session pushed through processor and window faster than real time.
@@ -96,11 +96,10 @@ def frame_times(rate_sps: int, frames: int) -> list[float]:
 
 ACQUISITION_ONLY = """
 import sys, time
-from tpforce.cli.wiring import open_session
-from tpforce.core.calibration import Calibration
-session = open_session(sys.argv[1], Calibration(8400, 1 / 42000))
+from tpforce.cli.wiring import open_pipeline
+pipeline = open_pipeline(sys.argv[1])
 time.sleep(float(sys.argv[2]))
-session.close()
+pipeline.close()
 """
 
 
@@ -165,7 +164,7 @@ def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], fl
     """Pty write -> painted frame (ms, oldest and newest new sample), and NO SIGNAL time."""
     from PyQt5 import QtCore
 
-    from tpforce.io.serial_source import SerialSource
+    from tpforce.io.probe import ProbeSource
 
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "written.npy")
@@ -175,7 +174,8 @@ def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], fl
         assert feeder.stdin is not None and feeder.stdout is not None
         port = feeder.stdout.readline().strip()
         window, processor = _window(rate_sps)
-        source = SerialSource(port, processor, reconnect=False).open()
+        # the feeder only writes sample frames: no probe to greet
+        source = ProbeSource(port, processor, reconnect=False, greet=False).open()
         paints: list[tuple[float, int, int]] = []
         last_seen = [0]
 

@@ -2,7 +2,7 @@
 
 A writer thread plays the probe on the master side of a real pseudo-terminal, writing one
 SAMPLE frame at a time on schedule and noting the time just before each write; the real
-`SerialSource` reads the slave side through pyserial, and a consumer notes when each sample
+`ProbeSource` reads the slave side through pyserial, and a consumer notes when each sample
 arrives. Figures are percentiles over every sample of the run.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.common import percentile
 from tpforce.core.protocol import encode_sample
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 
 
 class _Stamp:
@@ -47,7 +47,7 @@ def measure(rate_sps: int, seconds: float) -> np.ndarray:
     written = np.full(n, np.nan)
     stamp = _Stamp(n)
     try:
-        with SerialSource(os.ttyname(slave), stamp, reconnect=False):
+        with ProbeSource(os.ttyname(slave), stamp, reconnect=False, greet=False):
             time.sleep(0.2)  # let the reader settle into its read loop
 
             def write() -> None:

@@ -17,8 +17,9 @@ from tpforce.core.events import (
 )
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
+from tpforce.core.source import SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.serial_source import SerialSource, SourceOpenError
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 
@@ -53,7 +54,7 @@ def test_threshold_and_hold_arrive_through_the_port(transport: str) -> None:
     with SimProbe(speed=10.0, transport=transport) as probe:
         cal = Calibration(probe.cell.zero_counts, 1 / probe.cell.counts_per_n)
         processor = Processor(cal, Tracker(HoldConfig(target_s=10.0)), [ring, collector])
-        with SerialSource(probe.port, processor) as source:
+        with ProbeSource(probe.port, processor) as source:
             info = source.hello()
             assert info.serial == "SIM00001" and info.protocol == 1
             mark = collector.wait_for(ThresholdMarked)
@@ -71,7 +72,7 @@ def test_threshold_and_hold_arrive_through_the_port(transport: str) -> None:
 
 def test_device_info_event_reaches_consumers() -> None:
     collector = Collector()
-    with SimProbe(speed=4.0) as probe, SerialSource(probe.port, collector) as source:
+    with SimProbe(speed=4.0) as probe, ProbeSource(probe.port, collector) as source:
         source.hello()
         info = collector.wait_for(DeviceInfo, timeout=5.0)
         assert isinstance(info, DeviceInfo) and info.rate_sps == 80
@@ -79,7 +80,7 @@ def test_device_info_event_reaches_consumers() -> None:
 
 def test_missing_port_is_one_clear_line() -> None:
     with pytest.raises(SourceOpenError) as err:
-        SerialSource("/dev/does-not-exist-tpforce").open()
+        ProbeSource("/dev/does-not-exist-tpforce").open()
     message = str(err.value)
     assert "no such port" in message and "tpforce ports" in message
     assert "\n" not in message

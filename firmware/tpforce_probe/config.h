@@ -27,7 +27,8 @@
 
 /* ---- serial link --------------------------------------------------------------- */
 #define TP_BAUD 115200UL
-/* Frames waiting for the UART; sample frames are dropped (seq shows the gap) when full. */
+/* Frames waiting for the UART; when full a frame is dropped, never waited for: a sample
+ * shows as a seq gap, any other frame as TP_FLAG_TX_DROPPED on the next sample. */
 #define TP_TX_QUEUE_BYTES 192
 
 /* ---- HX711 wiring ---------------------------------------------------------------

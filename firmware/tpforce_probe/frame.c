@@ -111,7 +111,7 @@ int tp_cal_record_ok(const uint8_t record[TP_CAL_RECORD_LEN])
     if (record[0] != TP_CAL_RECORD_VERSION)
         return 0;
     return tp_crc16(record, TP_CAL_RECORD_LEN - 2, 0xFFFF) ==
-           tp_get_u16(record + TP_CAL_RECORD_LEN - 2);
+           tp_get_u16(record + TP_CAL_OFF_CRC);
 }
 
 void tp_rx_init(tp_rx_t *rx)

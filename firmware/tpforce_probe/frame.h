@@ -55,7 +55,8 @@ enum {
 enum {
     TP_FLAG_BUTTON = 1u << 0,
     TP_FLAG_SATURATED = 1u << 1,
-    TP_FLAG_MISSED = 1u << 2
+    TP_FLAG_MISSED = 1u << 2,
+    TP_FLAG_TX_DROPPED = 1u << 5 /* a reply or log frame was dropped since the last sample */
 };
 #define TP_FLAG_GAIN_SHIFT 3
 
@@ -73,6 +74,16 @@ enum {
 #define TP_CAL_RECORD_LEN 26
 #define TP_CAL_RECORD_VERSION 1
 #define TP_SERIAL_LEN 8
+
+/* Field offsets in the calibration record (PROTOCOL.md, 0x05 CALIBRATION). */
+#define TP_CAL_OFF_VERSION 0
+#define TP_CAL_OFF_ZERO 1
+#define TP_CAL_OFF_N_PER_COUNT 5
+#define TP_CAL_OFF_TIP_AREA 9
+#define TP_CAL_OFF_CAL_UNIX 11
+#define TP_CAL_OFF_SERIAL 15
+#define TP_CAL_OFF_GAIN 23
+#define TP_CAL_OFF_CRC 24
 
 /* CRC-16/CCITT-FALSE: poly 0x1021, no reflection, no final xor; start with 0xFFFF. */
 uint16_t tp_crc16(const uint8_t *data, size_t len, uint16_t crc);

@@ -33,10 +33,13 @@ static void tx_pump(void)
     }
 }
 
+static uint8_t tx_dropped;         /* a non-sample frame was dropped: flag the next sample */
+
 /*
- * Queue one frame. A sample frame is dropped when the queue lacks room for it plus
- * one reply (the host sees the gap in seq); a reply waits for the UART to drain,
- * which takes at most a few milliseconds.
+ * Queue one frame, never waiting. A sample frame is dropped when the queue lacks room
+ * for it plus one reply (the host sees the gap in seq); any other frame is dropped when
+ * the queue lacks room for it, and the next sample carries TP_FLAG_TX_DROPPED, so that
+ * no loss is silent. Returns 1 if the frame was queued.
  */
 static uint8_t send_frame(uint8_t type, const uint8_t *body, uint8_t len)
 {
@@ -44,12 +47,12 @@ static uint8_t send_frame(uint8_t type, const uint8_t *body, uint8_t len)
     uint8_t n = (uint8_t)tp_frame_encode(type, body, len, wire);
     if (n == 0)
         return 0;
-    if (type == TP_SAMPLE) {
-        if ((uint16_t)tx_count + n + TP_MAX_WIRE > TP_TX_QUEUE_BYTES)
-            return 0;
-    } else {
-        while ((uint16_t)tx_count + n > TP_TX_QUEUE_BYTES)
-            tx_pump();
+    tx_pump(); /* make what room the UART allows first */
+    uint16_t reserve = type == TP_SAMPLE ? TP_MAX_WIRE : 0;
+    if ((uint16_t)tx_count + n + reserve > TP_TX_QUEUE_BYTES) {
+        if (type != TP_SAMPLE)
+            tx_dropped = 1;
+        return 0;
     }
     for (uint8_t i = 0; i < n; i++) {
         tx_queue[tx_head] = wire[i];
@@ -99,7 +102,7 @@ static void load_serial_number(void)
     uint8_t record[TP_CAL_RECORD_LEN];
     eeprom_read_block(record, (const void *)TP_EEPROM_CAL_ADDR, sizeof record);
     if (tp_cal_record_ok(record))
-        memcpy(serial_no, record + 15, TP_SERIAL_LEN);
+        memcpy(serial_no, record + TP_CAL_OFF_SERIAL, TP_SERIAL_LEN);
     else
         memset(serial_no, 0, TP_SERIAL_LEN);
 }
@@ -123,7 +126,7 @@ static void eeprom_service(void)
     eeprom_read_block(check, (const void *)TP_EEPROM_CAL_ADDR, sizeof check);
     uint8_t ok = memcmp(check, ee_record, sizeof check) == 0;
     if (ok)
-        memcpy(serial_no, ee_record + 15, TP_SERIAL_LEN);
+        memcpy(serial_no, ee_record + TP_CAL_OFF_SERIAL, TP_SERIAL_LEN);
     ee_index = -1;
     send_ack(TP_WRITE_CAL, ee_token, ok ? TP_OK : TP_STORAGE);
 }
@@ -220,10 +223,13 @@ static void sample_service(uint32_t now_ms)
         flags |= TP_FLAG_SATURATED;
     if (r.missed)
         flags |= TP_FLAG_MISSED;
+    if (tx_dropped)
+        flags |= TP_FLAG_TX_DROPPED;
     if (streaming) {
         uint8_t body[TP_SAMPLE_BODY_LEN];
         tp_pack_sample(body, seq, r.t_us, r.raw, flags);
-        send_frame(TP_SAMPLE, body, sizeof body);
+        if (send_frame(TP_SAMPLE, body, sizeof body))
+            tx_dropped = 0; /* the host has been told */
     }
     seq++;
 }
@@ -306,11 +312,13 @@ static void handle_command(const tp_frame_t *f)
 /* Decode the bytes received so far; wait while a calibration record is being written. */
 static void rx_service(void)
 {
-    uint8_t budget = 32; /* bound the time spent per loop pass */
+    uint8_t budget = 32; /* bound the time spent per loop pass: 32 bytes, one command */
     while (ee_index < 0 && budget-- && Serial.available() > 0) {
         tp_frame_t frame;
-        if (tp_rx_push(&rx, (uint8_t)Serial.read(), &frame) == TP_RX_FRAME)
+        if (tp_rx_push(&rx, (uint8_t)Serial.read(), &frame) == TP_RX_FRAME) {
             handle_command(&frame);
+            break; /* the next command waits for the next pass, after the ADC is polled */
+        }
     }
 }
 

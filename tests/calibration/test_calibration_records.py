@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tpforce.core.calfit import CalPoint, fit_linear
-from tpforce.io.calrecords import RecordError, load_record
+from tpforce.io.calibration import RecordError, load_record
 from tpforce.io.sim.probe import LoadCell
 
 ROOT = Path(__file__).resolve().parents[2]

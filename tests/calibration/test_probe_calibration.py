@@ -13,7 +13,7 @@ from tpforce.core.protocol import (
     NoCalRecord,
     encode_frame,
 )
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def test_erased_record_decodes_as_no_record_not_as_an_error() -> None:
 
 
 def test_read_calibration_never_returns_a_stale_record() -> None:
-    with SimProbe(speed=4.0) as probe, SerialSource(probe.port) as source:
+    with SimProbe(speed=4.0) as probe, ProbeSource(probe.port) as source:
         first = source.read_calibration()
         assert isinstance(first, CalRecord) and first.serial == "SIM00001"
         probe.cal = None  # the EEPROM is erased
@@ -79,3 +79,42 @@ def test_damaged_record_names_the_fix() -> None:
         out = _stream(probe.port)
     assert out.returncode == 2
     assert "calibration record is damaged" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_write_to_probe_stores_the_record_and_reads_it_back() -> None:
+    from tpforce.core.calibration import Calibration
+    from tpforce.io.calibration import record_calibration, write_to_probe
+
+    with SimProbe(speed=4.0) as probe, ProbeSource(probe.port) as source:
+        cal = Calibration(8123.0, 2.5e-5, 1.5, serial="SIM00001")
+        back = write_to_probe(source, cal, cal_unix=1_767_225_600)
+        assert probe.cal is not None and probe.cal.pack() == back.pack()  # in the EEPROM
+        got = record_calibration(back)
+        assert (got.zero_counts, got.tip_area_cm2, got.serial) == (8123, 1.5, "SIM00001")
+        assert abs(got.n_per_count - 2.5e-5) < 1e-12  # a float32 in EEPROM
+
+
+def test_the_record_is_known_before_the_first_sample_is_tracked() -> None:
+    import queue
+
+    import numpy as np
+
+    from tpforce.cli.wiring import open_pipeline
+
+    got: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+
+    class Tap:
+        def on_batch(self, batch: np.ndarray) -> None:
+            got.put(batch.copy())
+
+        def on_event(self, event: object) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    with SimProbe(rate_sps=400) as probe, open_pipeline(probe.port, extras=[Tap()]):
+        assert probe.cal is not None
+        first = got.get(timeout=10.0)  # the very first batch the processor handed on
+        want = (first["raw"] - probe.cal.zero_counts) * np.float32(probe.cal.n_per_count)
+        assert np.allclose(first["force_n"], want, rtol=1e-6, atol=1e-9)  # never raw counts

@@ -1,7 +1,7 @@
 """Hardware in the loop without hardware: the real firmware ELF on a simulated ATmega328P.
 
 `firmware/build/tpforce_sim` (libsimavr) runs the firmware with a modelled HX711 fed from a
-waveform file and bridges its UART to a pty; tpforce's own `SerialSource` reads that pty
+waveform file and bridges its UART to a pty; tpforce's own `ProbeSource` reads that pty
 through pyserial, exactly as it reads a probe on USB. Tests wait on queues with timeouts;
 the simulation runs faster than real time and is never slept on.
 """
@@ -13,6 +13,7 @@ import queue
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 from tpforce.core.events import DeviceInfo, Event
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -83,7 +84,7 @@ SPEED = re.compile(r"simulated ([\d.]+) s in ([\d.]+) s wall \(([\d.]+)x")
 
 
 class SimulatedProbe:
-    """The simulator host process, and a SerialSource reading the firmware over its pty."""
+    """The simulator host process, and a ProbeSource reading the firmware over its pty."""
 
     def __init__(self, elf: Path, sim: Path, waveform: Path, log: Path,
                  options: Sequence[str] = ()) -> None:
@@ -97,15 +98,29 @@ class SimulatedProbe:
         assert line.startswith("pty "), f"simulator said {line!r}; see {log}"
         self.port = line.split()[1]
         self.recorder = Recorder()
-        self.source = SerialSource(self.port, sink=self.recorder)
+        self.source = ProbeSource(self.port, sink=self.recorder, identify_timeout_s=WAIT_S / 2)
         self._samples: list[np.ndarray] = []
         self._count = 0
         self.summary: dict[str, float] = {}
 
     def start(self) -> SimulatedProbe:
-        """Open the pty first (opening flushes input), then let the MCU run; wait for its banner."""
-        self.source.open()
+        """Open the pty and greet the firmware while the MCU starts to run; `open()` returns
+        once the firmware answered HELLO and READ_CAL."""
+        failed: list[BaseException] = []
+
+        def open_source() -> None:
+            try:
+                self.source.open()
+            except BaseException as exc:  # handed to the test thread below
+                failed.append(exc)
+
+        opener = threading.Thread(target=open_source, daemon=True)
+        opener.start()
         self.control("run")
+        opener.join(WAIT_S)
+        assert not opener.is_alive(), f"the greeting did not end; see {self.log}"
+        if failed:
+            raise failed[0]
         self.wait_event(DeviceInfo)
         return self
 

@@ -1,7 +1,7 @@
 """The probe firmware, end to end on a simulated AVR: stream, commands, calibration, reset.
 
 Everything between the simulated HX711 pins and the sample batches is real: the firmware
-binary, the UART, a pty, pyserial, `SerialSource`, the decoder and the stream assembler.
+binary, the UART, a pty, pyserial, `ProbeSource`, the decoder and the stream assembler.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from conftest import SimulatedProbe, write_waveform
 
 from tpforce.core.events import DeviceInfo
 from tpforce.core.protocol import CalRecord, FrameType
-from tpforce.io.serial_source import CommandError
+from tpforce.io.probe import CommandError
 
 pytestmark = pytest.mark.firmware
 
@@ -199,26 +199,41 @@ def test_calibration_record_survives_a_reset(sim_probe: Boot) -> None:
     """A record written to EEPROM is read back, and again after the MCU restarts."""
     probe = sim_probe(ramp())
     src = probe.source
-    src.command(FrameType.READ_CAL)  # erased EEPROM: answered, but no record yet
-    assert src.calibration is None
+    assert src.record is None and src.calibration is None  # erased EEPROM, read at open
+    assert src.read_calibration() is None  # and again on demand: answered, no record
     record = CalRecord(1, 8_123, 2.5e-5, 100, 1_767_225_600, "TPSIM042", 0)
     damaged = bytearray(record.pack())
     damaged[-1] ^= 0xFF
     with pytest.raises(CommandError, match="refused: BAD_RECORD"):
         src.command(FrameType.WRITE_CAL, bytes(damaged))
-    src.command(FrameType.WRITE_CAL, record.pack(), timeout=5.0)
-    src.calibration = None
-    src.command(FrameType.READ_CAL)
-    assert src.calibration is not None and src.calibration.pack() == record.pack()
+    back = src.write_calibration(record, timeout=5.0)  # written, read back and compared
+    assert back.pack() == record.pack()
+    assert src.calibration is not None and src.calibration.serial == "TPSIM042"
     assert src.hello().serial == "TPSIM042"
 
     probe.drain_events()
     probe.control("reset")
     banner = probe.wait_event(DeviceInfo)
     assert banner.serial == "TPSIM042"  # read from EEPROM at boot
-    src.calibration = None
-    src.command(FrameType.READ_CAL)
-    assert src.calibration is not None and src.calibration.pack() == record.pack()
+    again = src.read_calibration()
+    assert again is not None and again.pack() == record.pack()
     before = len(probe.drain())
     after = probe.more_samples(5)[before:]
     assert set(after["raw"].tolist()) <= set(ramp())  # streams the waveform again
+
+
+def test_a_full_transmit_queue_drops_replies_and_flags_them_never_blocks(
+        sim_probe: Boot) -> None:
+    """Forty READ_CALs at once ask for more bytes than the link carries: replies are
+    dropped and the next sample says so; sampling never waits (no MISSED conversion)."""
+    from tpforce.core.protocol import encode_command
+    from tpforce.core.samples import SampleFlag
+
+    probe = sim_probe(ramp())
+    before = len(probe.more_samples(5))
+    probe.source.write(b"".join(encode_command(FrameType.READ_CAL, 100 + k)
+                                for k in range(40)))
+    after = probe.more_samples(80)[before:]
+    flags = after["flags"].astype(int)
+    assert np.any(flags & int(SampleFlag.TX_DROPPED))  # the loss is said, not silent
+    assert not np.any(flags & int(SampleFlag.MISSED))  # loop() kept reading the ADC in time

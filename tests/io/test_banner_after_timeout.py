@@ -7,14 +7,14 @@ from iohelp import Collector
 
 from tpforce.core.events import DeviceReset
 from tpforce.core.protocol import Info, encode_sample
-from tpforce.io.serial_source import CommandError, SerialSource
+from tpforce.io.probe import CommandError, ProbeSource
 
 BANNER = Info(1, "0.1.0", 1, 1, 80, 0, True, "TP000042", 0b1111)
 
 
 def test_banner_after_an_unanswered_hello_is_a_reset() -> None:
     sink = Collector()
-    with SerialSource("loop://", sink, reconnect=False) as source:
+    with ProbeSource("loop://", sink, reconnect=False, greet=False) as source:
         source.write(b"".join(encode_sample(s, s * 12_500, 100) for s in range(10)))
         assert sink.wait_samples(10, timeout=5.0)
         with pytest.raises(CommandError):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from iohelp import Collector
 
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 
 def _batch_sizes(rate_sps: int, samples: int) -> list[int]:
     sink = Collector()
-    with SimProbe(rate_sps=rate_sps) as probe, SerialSource(probe.port, sink) as source:
+    with SimProbe(rate_sps=rate_sps) as probe, ProbeSource(probe.port, sink) as source:
         source.hello()
         assert sink.wait_samples(samples, timeout=10.0)
     return [len(b) for b in sink.batches[1:]]  # the first may hold what queued before open

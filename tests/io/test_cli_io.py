@@ -9,10 +9,11 @@ import os
 import pytest
 
 from tpforce.cli import main
-from tpforce.io.serial_source import SerialSource
+from tpforce.core.source import SourceOpenError
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.gauges import GaugeEmulator
 from tpforce.io.sim.probe import SimProbe
-from tpforce.io.source import SourceOpenError, open_error_message
+from tpforce.io.transport import open_error_message
 
 
 def test_stream_csv_on_the_simulated_probe(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,7 +33,9 @@ def test_stream_jsonl_from_a_mark10(capsys: pytest.CaptureFixture[str]) -> None:
                      "--format", "jsonl", "--rate", "50"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     samples = [r for r in records if "event" not in r]
-    assert samples[0]["force_n"] == 4.285 and samples[1]["force_n"] == -1.5 * 4.4482216152605
+    # through the processor, as live shows it: raw holds micronewtons
+    assert samples[0]["force_n"] == 4.285
+    assert samples[1]["force_n"] == pytest.approx(-1.5 * 4.4482216152605, abs=1e-6)
     assert samples[0]["raw"] == 4_285_000
 
 
@@ -60,7 +63,7 @@ def test_errors_are_one_line_with_the_fix(capsys: pytest.CaptureFixture[str]) ->
     with GaugeEmulator("mark10", [("1", "N")]) as gauge:
         err = _one_line_error(capsys, ["stream", "--port", gauge.port, "--duration", "1"])
     assert "does not answer as a tpforce probe" in err and "--driver" in err
-    with SimProbe() as probe, SerialSource(probe.port):
+    with SimProbe() as probe, ProbeSource(probe.port):
         err = _one_line_error(capsys, ["stream", "--port", probe.port])
     assert "busy" in err and "close the other program" in err
     err = _one_line_error(capsys, ["stream", "--port", "sim", "--driver", "mark10"])
@@ -72,7 +75,7 @@ def test_permission_denied_names_dialout_and_the_udev_rule() -> None:
     assert "dialout" in message and "udev" in message and "\n" not in message
     if os.geteuid() != 0:
         with pytest.raises(SourceOpenError, match="permission denied"):
-            SerialSource("/dev/ttyS0").open()
+            ProbeSource("/dev/ttyS0").open()
 
 
 def test_udev_rule_file_ships() -> None:

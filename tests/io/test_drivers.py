@@ -7,8 +7,8 @@ import pytest
 from iohelp import Collector
 
 from tpforce.core.events import SignalLost, SignalRestored
+from tpforce.core.units import unit_factor
 from tpforce.io.drivers import DRIVER_CALIBRATION, make_source
-from tpforce.io.drivers.units import unit_factor
 from tpforce.io.sim.gauges import GaugeEmulator
 
 KGF, LBF = 9.80665, 4.4482216152605

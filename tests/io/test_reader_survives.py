@@ -5,11 +5,11 @@ from __future__ import annotations
 from iohelp import Collector
 
 from tpforce.core.events import Reconnected, SignalLost, SourceError
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 
-class DecoderBreaks(SerialSource):
+class DecoderBreaks(ProbeSource):
     """A source whose byte handling starts raising on every read."""
 
     broken = False
@@ -20,7 +20,7 @@ class DecoderBreaks(SerialSource):
         super()._on_bytes(data, now)
 
 
-class ReconnectBreaksOnce(SerialSource):
+class ReconnectBreaksOnce(ProbeSource):
     """A source whose first attempt to find the device again raises."""
 
     failures = 0

@@ -22,7 +22,7 @@ from tpforce.core.events import (
 from tpforce.core.processor import Processor
 from tpforce.core.samples import SampleFlag
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 
@@ -33,7 +33,7 @@ def test_twenty_unplugs_reconnect_every_time_without_leaks(tmp_path) -> None:
     sink = Collector()
     link = str(tmp_path / "probe")
     with SimProbe(rate_sps=500, link_path=link) as probe, \
-            SerialSource(link, sink, lister=probe.ports) as source:
+            ProbeSource(link, sink, lister=probe.ports) as source:
         assert source.hello().serial == "SIM00001"
         assert sink.wait_samples(50)
         names = {probe.port}
@@ -64,7 +64,7 @@ def test_the_probe_is_found_under_a_new_name() -> None:
     """The lister offers other ports first; only the one whose INFO serial matches is taken."""
     sink = Collector()
     with SimProbe(serial="OTHER001") as other, SimProbe(rate_sps=200) as probe, \
-            SerialSource(probe.port, sink, lister=lambda: other.ports() + probe.ports()) \
+            ProbeSource(probe.port, sink, lister=lambda: other.ports() + probe.ports()) \
             as source:
         source.hello()
         assert sink.wait_samples(10)
@@ -82,7 +82,7 @@ def test_unplug_during_a_hold_interrupts_it() -> None:
     with SimProbe(speed=10.0) as probe:
         cal = Calibration(probe.cell.zero_counts, 1 / probe.cell.counts_per_n)
         processor = Processor(cal, Tracker(HoldConfig(target_s=60.0)), [sink])
-        with SerialSource(probe.port, processor, lister=probe.ports) as source:
+        with ProbeSource(probe.port, processor, lister=probe.ports) as source:
             source.hello()
             sink.wait_for(HoldStarted, timeout=30.0)
             probe.unplug(0.2)
@@ -94,7 +94,7 @@ def test_unplug_during_a_hold_interrupts_it() -> None:
 def test_reset_mid_stream_and_a_stall_are_reported() -> None:
     """A reboot gives DeviceReset and a new epoch; a stall gives SignalLost then Restored."""
     sink = Collector()
-    with SimProbe(rate_sps=400) as probe, SerialSource(probe.port, sink) as source:
+    with SimProbe(rate_sps=400) as probe, ProbeSource(probe.port, sink) as source:
         assert sink.wait_samples(100)
         probe.reset()
         sink.wait_for(DeviceReset, timeout=5.0)
@@ -136,7 +136,7 @@ def test_a_raising_sink_never_stops_the_reader() -> None:
             raise RuntimeError("sink bug")
 
     sink = Both()
-    with SimProbe(rate_sps=400) as probe, SerialSource(probe.port, sink) as source:
+    with SimProbe(rate_sps=400) as probe, ProbeSource(probe.port, sink) as source:
         failed = sink.wait_for(ConsumerFailed, timeout=5.0)
         assert isinstance(failed, ConsumerFailed) and "sink bug" in failed.error
         assert sink.wait_samples(sink.count + 200)
@@ -149,7 +149,7 @@ def test_a_raising_consumer_behind_the_processor_is_reported() -> None:
     sink = Collector()
     with SimProbe(rate_sps=400) as probe:
         processor = Processor(Calibration(), Tracker(), [Raises(), sink])
-        with SerialSource(probe.port, processor) as source:
+        with ProbeSource(probe.port, processor) as source:
             failed = sink.wait_for(ConsumerFailed, timeout=5.0)
             assert isinstance(failed, ConsumerFailed) and "consumer bug" in failed.error
             assert sink.wait_samples(sink.count + 200)

@@ -22,6 +22,7 @@ from tpforce.core.events import (
     ZoneChanged,
 )
 from tpforce.core.samples import empty_batch
+from tpforce.io.probe import ProbeSource
 from tpforce.io.recorder import (
     Recorder,
     RecordingError,
@@ -29,7 +30,6 @@ from tpforce.io.recorder import (
     new_recording_path,
     read_recording,
 )
-from tpforce.io.serial_source import SerialSource
 from tpforce.io.sim.probe import SimProbe
 
 
@@ -109,7 +109,7 @@ def test_records_a_live_session_from_the_probe(tmp_path) -> None:
     rec = Recorder(tmp_path / "live.tpfrec")
     from tpforce.core.consumer import FanOut
 
-    with SimProbe(rate_sps=400) as probe, SerialSource(probe.port, FanOut([rec, sink])):
+    with SimProbe(rate_sps=400) as probe, ProbeSource(probe.port, FanOut([rec, sink])):
         assert sink.wait_samples(400)
         probe.stall(0.5)
         sink.wait_for(SignalLost, timeout=5.0)

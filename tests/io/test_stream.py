@@ -134,3 +134,51 @@ def test_a_rate_change_is_followed() -> None:
         assert len(out) >= len(seqs) - most_lost
         assert asm.stats.resets == 0
         assert np.all(np.diff(out["t_s"]) > 0)
+
+
+def test_sigterm_stops_stream_cleanly_with_130() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "tpforce", "stream", "--port", "sim"],
+                            env=dict(os.environ), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # the header: the pipeline is open and streaming
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+
+
+def test_sigint_during_the_greeting_exits_130_without_a_traceback() -> None:
+    """Ctrl-C while the device is still being asked who it is (a silent pty)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "tpforce", "stream", "--port",
+                                 os.ttyname(slave)], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            first = os.read(master, 64)  # the first HELLO: the greeting is under way
+            assert first
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 130
+    assert "Traceback" not in err

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 from PyQt5 import QtCore
 
-from tpforce.cli.wiring import Session
-from tpforce.core.calibration import Calibration
-from tpforce.core.consumer import EventQueue
-from tpforce.core.processor import Processor
-from tpforce.core.ringbuffer import SampleRing
-from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.serial_source import SerialSource
+from tpforce.cli.wiring import Pipeline, open_pipeline
+from tpforce.core.tracker import HoldConfig
 from tpforce.io.sim.hand import Hand, ScriptedIntent, Step
 from tpforce.io.sim.probe import LoadCell, SimProbe
 from tpforce.ui.settings import LiveSettings, open_store
@@ -36,10 +31,15 @@ def player(qapp: object, tmp_path: Path) -> SoundPlayer:
 
 @dataclass
 class Rig:
-    """A simulated probe streaming through pyserial into a processor, ring and event queue."""
+    """A simulated probe streaming through pyserial into the one wiring (`open_pipeline`)."""
 
     probe: SimProbe
-    session: Session
+    pipeline: Pipeline
+
+    @property
+    def session(self) -> Pipeline:
+        """The pipeline, under the name the UI tests use."""
+        return self.pipeline
 
 
 def steady_hand() -> Hand:
@@ -57,22 +57,17 @@ def rig_factory() -> Iterator[object]:
         probe = SimProbe(rate_sps=rate_sps, intent=ScriptedIntent(steps, loop=False),
                          hand=steady_hand(), cell=LoadCell(noise_counts=0.0), speed=speed)
         probe.start()
-        cal = Calibration(probe.cell.zero_counts, 1.0 / probe.cell.counts_per_n,
-                          serial=probe.serial)
-        ring = SampleRing(60 * max(rate_sps, 80))
-        events = EventQueue()
-        processor = Processor(cal, Tracker(HoldConfig(target_s=target_s)), [ring, events])
-        # The lister lets the source find the probe again on its new pty after an unplug.
-        source = SerialSource(probe.port, processor, lister=probe.ports).open()
-        session = Session(source, processor, ring, events)
-        source.hello()
-        rig = Rig(probe, session)
+        # The lister lets the source find the probe again on its new pty after an unplug;
+        # the calibration is the probe's own EEPROM record, read at open.
+        pipeline = open_pipeline(probe.port, lister=probe.ports,
+                                 hold=HoldConfig(target_s=target_s), ring_s=60.0)
+        rig = Rig(probe, pipeline)
         made.append(rig)
         return rig
 
     yield make
     for rig in made:
-        rig.session.close()
+        rig.pipeline.close()
         rig.probe.stop()
 
 

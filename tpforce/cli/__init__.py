@@ -50,8 +50,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `tpforce` script; returns the exit code."""
+    """Entry point of the `tpforce` script; returns the exit code.
+
+    SIGTERM stops a command the way Ctrl-C does: ports and recordings closed, exit 130.
+    """
+    import signal
+
+    previous = None
+    if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        try:
+            previous = signal.signal(signal.SIGTERM, _interrupt)
+        except ValueError:  # not the main thread (main() called from a test's thread)
+            previous = None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # during start-up, before a command took it
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -8,11 +8,9 @@ import time
 
 from tpforce.cli.argtypes import positive, rate_sps
 from tpforce.cli.live import add_window_args, launch_window
-from tpforce.cli.wiring import Session, open_session, qt_display_problem
-from tpforce.core.calibration import Calibration
+from tpforce.cli.wiring import SIM_PORT, Pipeline, open_pipeline, qt_display_problem
 from tpforce.core.events import Zone
 from tpforce.core.tracker import HoldConfig
-from tpforce.io.sim.probe import SimProbe
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -33,22 +31,14 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             print(f"tpforce demo: {problem}", file=sys.stderr)
             return 2
-    with SimProbe(rate_sps=args.rate, speed=args.speed) as probe:
-        cell = probe.cell
-        calibration = Calibration(cell.zero_counts, 1.0 / cell.counts_per_n, serial=probe.serial)
-        session = open_session(probe.port, calibration, HoldConfig(target_s=args.target or 30.0),
-                               rate_hint_sps=max(args.rate, 80))
-        try:
-            session.source.hello()
-            if args.headless:
-                return _headless(session, args.duration)
-            return launch_window(session, args, "tpforce demo - simulated probe",
-                                 f"simulated probe {probe.serial}", max(args.rate, 80))
-        finally:
-            session.close()
+    with open_pipeline(SIM_PORT, sim_options={"rate_sps": args.rate, "speed": args.speed},
+                       hold=HoldConfig(target_s=args.target or 30.0)) as pipeline:
+        if args.headless:
+            return _headless(pipeline, args.duration)
+        return launch_window(pipeline, args, "tpforce demo - simulated probe")
 
 
-def _headless(session: Session, duration_s: float | None) -> int:
+def _headless(pipeline: Pipeline, duration_s: float | None) -> int:
     """Print about five readings a second until the duration ends or Ctrl-C."""
     start = time.monotonic()
     last_count = -1
@@ -56,15 +46,15 @@ def _headless(session: Session, duration_s: float | None) -> int:
     try:
         while duration_s is None or time.monotonic() - start < duration_s:
             time.sleep(0.2)
-            for event in session.events.drain():
+            for event in pipeline.events.drain():
                 if type(event).__name__ not in ("ZoneChanged", "ButtonChanged"):
                     print(f"  # {event}", flush=True)
-            data = session.ring.latest(1)
-            state = session.processor.state
-            if len(data) == 0 or session.ring.count == last_count:
+            data = pipeline.ring.latest(1)
+            state = pipeline.processor.state
+            if len(data) == 0 or pipeline.ring.count == last_count:
                 print("  NO SIGNAL", flush=True)
                 continue
-            last_count = session.ring.count
+            last_count = pipeline.ring.count
             zone = state.zone.name.lower() if state.zone != Zone.UNKNOWN else "unknown"
             hold = f"{state.in_band_s:6.1f}" if state.hold_active else "     -"
             print(f"{data['t_s'][0]:7.2f}  {data['raw'][0]:11d}  {data['force_n'][0]:8.2f}  "

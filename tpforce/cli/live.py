@@ -1,6 +1,6 @@
 """`tpforce live --port PORT`: the live display on a real probe (and the window part of demo).
 
-The window needs no port of its own: this module hands it the session's processor, ring
+The window needs no port of its own: this module hands it the pipeline's processor, ring
 buffer and event queue, the device's name and the source's lost-frame count.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tpforce.cli.argtypes import non_negative, positive
-from tpforce.cli.wiring import Session, open_session, qt_display_problem
-from tpforce.core.calibration import Calibration
+from tpforce.cli.wiring import Pipeline, open_pipeline, qt_display_problem
+from tpforce.core.source import SourceOpenError
 from tpforce.core.tracker import HoldConfig
 
 
@@ -47,58 +47,36 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
-def launch_window(session: Session, args: argparse.Namespace, title: str, device: str,
-                  max_rate_sps: float = 1000.0) -> int:
-    """Open the live window on a running session; shared by `live` and `demo`."""
+def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> int:
+    """Open the live window on a running pipeline; shared by `live` and `demo`."""
     from tpforce.ui.app import WindowOptions, run_window
     from tpforce.ui.status import LiveLink
 
     overrides: dict[str, object] = {}
     if args.target is not None:
         overrides["target_s"] = float(args.target)
+    source = pipeline.source
     options = WindowOptions(title=title, duration_s=args.duration, screenshot=args.screenshot,
                             settings_path=args.settings, overrides=overrides,
-                            full_screen=args.fullscreen, max_rate_sps=max_rate_sps)
-    source = session.source
-    health = getattr(source, "health", None)
+                            full_screen=args.fullscreen,
+                            max_rate_sps=max(source.nominal_rate_sps, 80.0))
     # NO SIGNAL within 250 ms for the probe; a slow gauge gets its own reading interval.
-    stale_s = max(0.2, session.source.stale_s - 0.05)
-    link = LiveLink(device=device, record=recorder_switch(session, args.record_dir, device),
-                    lost_frames=(lambda: health().lost_frames) if health else None,
-                    stale_s=stale_s)
-    return run_window(session.processor, session.ring, session.events, options, link)
+    link = LiveLink(device=pipeline.device_label,
+                    record=pipeline.recorder_switch(args.record_dir),
+                    lost_frames=lambda: source.health().lost_frames,
+                    stale_s=max(0.2, source.stale_s - 0.05))
+    return run_window(pipeline.processor, pipeline.ring, pipeline.events, options, link)
 
 
-def recorder_switch(session: Session, folder: Path, device: str) -> Callable[[bool], str]:
-    """The R key's switch: a fresh recording folder joins the processor's consumers."""
-    from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
-
-    current: list[Recorder] = []
-
-    def record(on: bool) -> str:
-        while current:  # stop what runs, whatever was asked
-            recorder = current.pop()
-            session.processor.remove_consumer(recorder)
-            recorder.close()
-        if not on:
-            return ""
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            recorder = Recorder(new_recording_path(folder), meta={"device": device})
-        except RecordingError as exc:
-            raise OSError(str(exc)) from None
-        current.append(recorder)
-        session.processor.add_consumer(recorder)
-        return recorder.path.name
-
-    return record
+def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Callable[[bool], str]:
+    """The R key's switch on `pipeline` (the device is named from the source itself)."""
+    return pipeline.recorder_switch(folder)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the port, read the probe's calibration and show the window."""
+    """Open the port, take the probe's calibration and show the window."""
     from tpforce.cli import UserError
-    from tpforce.cli.calibration import choose_calibration
-    from tpforce.io.serial_source import CommandError, SourceOpenError
+    from tpforce.io.calibration import calibration_chooser
 
     problem = qt_display_problem()
     if problem:
@@ -107,21 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if args.calibration is not None and args.driver != "probe":
         raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
     try:
-        session = open_session(args.port, Calibration(), HoldConfig(), driver=args.driver)
+        pipeline = open_pipeline(args.port, driver=args.driver, hold=HoldConfig(),
+                                 choose=calibration_chooser(args.calibration))
     except SourceOpenError as exc:
         raise UserError(str(exc)) from None
-    try:
-        if args.driver != "probe":
-            return launch_window(session, args, f"tpforce - {args.driver} on {args.port}",
-                                 f"{args.driver} on {args.port}", 1000.0)
-        try:
-            info = session.source.hello(timeout=3.0)  # type: ignore[union-attr]
-        except CommandError as exc:
-            raise UserError(f"{args.port}: the device does not answer as a tpforce probe "
-                            f"({exc}); try --driver for another gauge") from None
-        session.processor.set_calibration(choose_calibration(  # type: ignore[arg-type]
-            session.source, args.calibration))
-        return launch_window(session, args, f"tpforce - {info.serial} on {args.port}",
-                             f"{args.port} · {info.serial}", max(info.rate_sps, 80))
-    finally:
-        session.close()
+    with pipeline:
+        return launch_window(pipeline, args, f"tpforce - {pipeline.device_label}")

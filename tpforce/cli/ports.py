@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
         print("no serial ports found; plug the probe in (a charge-only USB cable carries no "
               "data)", file=sys.stderr)
         return 1
+    usb = [p for p in ports if p.vid is not None]
     if not args.no_probe:
-        usb = [p for p in ports if p.vid is not None]
         answered = {p.device: p for p in probe_ports(usb, args.timeout)}
         ports = [answered.get(p.device, p) for p in ports]
     width = max(len(p.device) for p in ports)
@@ -39,4 +39,13 @@ def run(args: argparse.Namespace) -> int:
                    f"{p.probe.rate_sps} sps"
         print(f"{p.device:{width}}  {p.usb_id:9}  {(p.serial_number or '-'):16}  "
               f"{p.description or '-'}{mark}")
+    if args.no_probe:
+        return 0
+    probes = [p for p in ports if p.probe is not None]
+    if not probes:
+        asked = (f"none of the {len(usb)} USB serial port(s) answered HELLO" if usb
+                 else "no USB serial port is plugged in")
+        print(f"no tpforce probe found: {asked}; plug the probe in with a data cable and "
+              "check its firmware is flashed")
+        return 1
     return 0

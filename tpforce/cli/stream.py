@@ -20,12 +20,11 @@ from typing import TextIO
 import numpy as np
 
 from tpforce.cli.argtypes import baud, non_negative, positive
-from tpforce.cli.wiring import resolve_port
-from tpforce.core.calibration import Calibration
+from tpforce.cli.wiring import open_pipeline
 from tpforce.core.events import Disconnected, Event
-from tpforce.io.drivers import DRIVERS, calibration_for, make_source
-from tpforce.io.recorder import Recorder, RecordingError, event_to_dict
-from tpforce.io.serial_source import SourceOpenError
+from tpforce.core.source import SourceOpenError
+from tpforce.io.drivers import DRIVERS
+from tpforce.io.recorder import event_to_dict
 
 COLUMNS = ("t_host_s", "t_s", "seq", "raw", "force_n", "flags")
 
@@ -66,10 +65,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 class _Tap:
-    """Queues batches and events for the printing thread, which calibrates probe counts."""
+    """Queues the processor's batches and events for the printing (main) thread."""
 
-    def __init__(self, calibration: Calibration | None) -> None:
-        self.calibration = calibration
+    def __init__(self) -> None:
         self.queue: queue.SimpleQueue[np.ndarray | Event] = queue.SimpleQueue()
 
     def on_batch(self, batch: np.ndarray) -> None:
@@ -113,42 +111,23 @@ def driver_options(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Open the source and print until the duration ends, the pipe closes or Ctrl-C."""
     from tpforce.cli import UserError
-    from tpforce.cli.calibration import choose_calibration
+    from tpforce.io.calibration import calibration_chooser
 
     if args.calibration is not None and args.driver != "probe":
         raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
-    tap = _Tap(None)
+    tap = _Tap()
     out = sys.stdout
-    recorder = None
     gone: Disconnected | None = None
-    if args.record:
-        try:
-            recorder = Recorder(args.record, meta={"port": args.port, "driver": args.driver})
-        except RecordingError as exc:
-            raise UserError(str(exc)) from None
-
-    def handle(item: np.ndarray | Event) -> None:
-        """Calibrate, print and record one item, on this (the main) thread."""
-        if isinstance(item, np.ndarray) and tap.calibration is not None:
-            tap.calibration.apply(item)
-        _print(item, args.format, out)
-        if recorder is not None:
-            (recorder.on_batch if isinstance(item, np.ndarray) else recorder.on_event)(item)
-    owned = None
+    options = driver_options(args)
+    reconnect = bool(options.pop("reconnect"))
     try:
-        port, owned = resolve_port(args.port, args.driver)
-        source = make_source(port, args.driver, tap, **driver_options(args))  # type: ignore[arg-type]
-        source.open()
-    except (SourceOpenError, ValueError, re.error) as exc:
-        if owned is not None:
-            owned.stop()  # type: ignore[attr-defined]
-        if recorder is not None:
-            recorder.close()
+        pipeline = open_pipeline(args.port, driver=args.driver, driver_options=options,
+                                 choose=calibration_chooser(args.calibration), extras=[tap],
+                                 record=args.record, reconnect=reconnect)
+    except (SourceOpenError, ValueError, re.error, OSError) as exc:
         raise UserError(str(exc)) from None
     try:
-        with source:
-            if calibration_for(source) is None:  # the probe: counts to newtons here
-                tap.calibration = choose_calibration(source, args.calibration)  # type: ignore[arg-type]
+        with pipeline:
             if args.format == "csv":
                 out.write(",".join(COLUMNS) + "\n")
             end = time.monotonic() + args.duration if args.duration is not None else math.inf
@@ -157,24 +136,20 @@ def run(args: argparse.Namespace) -> int:
                     item = tap.queue.get(timeout=min(0.1, max(end - time.monotonic(), 0.001)))
                 except queue.Empty:
                     continue
-                handle(item)
+                _print(item, args.format, out)
                 if tap.queue.empty():
                     out.flush()
                 if args.no_reconnect and isinstance(item, Disconnected):
                     gone = item
                     break
+            pipeline.source.close()  # nothing more arrives: what is printed is what is recorded
             while not tap.queue.empty():
-                handle(tap.queue.get_nowait())
+                _print(tap.queue.get_nowait(), args.format, out)
             out.flush()
     except BrokenPipeError:
         sys.stderr.close()  # the reader of our pipe is gone: stop quietly
     except KeyboardInterrupt:
-        pass
-    finally:
-        if recorder is not None:
-            recorder.close()
-        if owned is not None:
-            owned.stop()  # type: ignore[attr-defined]
+        return 130
     if gone is not None:
         print(f"tpforce stream: {gone.port}: {gone.reason}; stopped (--no-reconnect), "
               "everything received was printed", file=sys.stderr)

@@ -1,38 +1,93 @@
-"""Wires a source, the core and the consumers together for the commands."""
+"""The one wiring: source -> processor -> ring buffer, event queue, recorder and extras.
+
+`live`, `demo`, `stream` and the tests all build their pipeline here. `open_pipeline`
+opens a port by name (`sim`, `auto`, a path or a pyserial URL); `start_pipeline` takes any
+`core.source.Source` (a recording player, an LSL inlet). Either way the source is opened
+into a `HeldSink`, the calibration is chosen from what the device said, and only then do
+samples reach the processor: none is tracked with the wrong calibration.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, EventQueue
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
+from tpforce.core.source import HeldSink, Source, SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.drivers import calibration_for, make_source
-from tpforce.io.serial_source import SerialSource
-from tpforce.io.source import PortLister, Source, SourceOpenError
+from tpforce.io.calibration import device_calibration
+from tpforce.io.drivers import make_source
+from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
+from tpforce.io.source import PortLister
 
 SIM_PORT = "sim"
 AUTO_PORT = "auto"
 
+CalibrationChooser = Callable[[Source], Calibration]
+"""Picks the calibration once the source is open (it may raise cli.UserError)."""
+
 
 @dataclass
-class Session:
-    """A live acquisition: source -> processor -> ring buffer + event queue (+ extras)."""
+class Pipeline:
+    """A running acquisition: source -> processor -> ring + event queue (+ recorder, extras)."""
 
-    source: SerialSource | Source
+    source: Source
     processor: Processor
     ring: SampleRing
     events: EventQueue
     extras: list[Consumer] = field(default_factory=list)
-    owned: list[object] = field(default_factory=list)  # e.g. a SimProbe started for `sim`
+    owned: list[Any] = field(default_factory=list)  # e.g. the SimProbe started for `sim`
+    recorder: Recorder | None = None
+
+    @property
+    def device_label(self) -> str:
+        """The device as one line, for titles and recordings."""
+        dev = self.source.device
+        return dev.label if dev is not None else "unknown device"
+
+    def start_recording(self, path: str | os.PathLike[str]) -> Recorder:
+        """Record from now on what the processor hands on: raw samples with force, and every
+        event, operator inputs included (the R key and `--record` both come here)."""
+        self.stop_recording()
+        try:
+            recorder = Recorder(path, meta={"device": self.device_label})
+        except RecordingError as exc:
+            raise OSError(str(exc)) from None
+        self.recorder = recorder
+        self.processor.add_consumer(recorder)
+        return recorder
+
+    def stop_recording(self) -> None:
+        """Stop and close the recording in progress, if any."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            self.processor.remove_consumer(recorder)
+            recorder.close()
+
+    def recorder_switch(self, folder: Path) -> Callable[[bool], str]:
+        """The R key's switch: on starts a fresh folder in `folder`, off stops; returns the
+        recording's name ("" when off)."""
+        def record(on: bool) -> str:
+            self.stop_recording()
+            if not on:
+                return ""
+            folder.mkdir(parents=True, exist_ok=True)
+            return self.start_recording(new_recording_path(folder)).path.name
+
+        return record
 
     def close(self) -> None:
-        """Stop the source, then close the consumers and anything the session started."""
+        """Stop the source, close the recording and consumers, stop what was started here."""
         self.source.close()
+        self.stop_recording()
         self.processor.close()
         for thing in reversed(self.owned):
             stop = getattr(thing, "stop", None) or getattr(thing, "close", None)
@@ -40,9 +95,15 @@ class Session:
                 stop()
         self.owned.clear()
 
+    def __enter__(self) -> Pipeline:
+        return self
 
-def resolve_port(url: str, driver: str = "probe", **sim_options: object
-                 ) -> tuple[str, object | None]:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def resolve_port(url: str, driver: str = "probe", sim_options: dict[str, Any] | None = None
+                 ) -> tuple[str, Any | None]:
     """The port to open for `url`: `sim` starts the built-in simulated probe (returned so
     the caller can stop it), `auto` finds the one probe plugged in; SourceOpenError if none."""
     if url == SIM_PORT:
@@ -50,7 +111,7 @@ def resolve_port(url: str, driver: str = "probe", **sim_options: object
             raise SourceOpenError("--port sim is the simulated tpforce probe; use --driver probe")
         from tpforce.io.sim.probe import SimProbe
 
-        probe = SimProbe(**sim_options).start()  # type: ignore[arg-type]
+        probe = SimProbe(**(sim_options or {})).start()
         return probe.port, probe
     if url == AUTO_PORT:
         if driver != "probe":
@@ -61,41 +122,66 @@ def resolve_port(url: str, driver: str = "probe", **sim_options: object
     return url, None
 
 
-def open_session(
-    url: str,
-    calibration: Calibration,
+def start_pipeline(
+    source: Source,
+    *,
+    choose: CalibrationChooser = device_calibration,
     hold: HoldConfig | None = None,
     ring_s: float = 120.0,
-    rate_hint_sps: int = 1000,
-    extras: list[Consumer] | None = None,
-    *,
-    driver: str = "probe",
-    driver_options: dict[str, object] | None = None,
-    reconnect: bool = True,
-    lister: PortLister | None = None,
-) -> Session:
-    """Open `url` (a port, a pyserial URL, `sim` or `auto`) with `driver` and start streaming
-    into a fresh processor; raises SourceOpenError with a one-line fix.
-
-    Line drivers (force gauges) report micronewtons in `raw`, so their calibration is
-    always `DRIVER_CALIBRATION`, whatever `calibration` says.
-    """
-    port, owned = resolve_port(url, driver)
-    ring = SampleRing(int(ring_s * rate_hint_sps))
-    events = EventQueue()
-    consumers: list[Consumer] = [ring, events, *(extras or [])]
-    processor = Processor(calibration, Tracker(hold), consumers)
-    source = make_source(port, driver, processor, reconnect=reconnect, lister=lister,
-                         **(driver_options or {}))
-    processor.set_calibration(calibration_for(source) or calibration)
+    extras: Sequence[Consumer] = (),
+    record: str | os.PathLike[str] | None = None,
+    owned: Sequence[Any] = (),
+) -> Pipeline:
+    """Open `source` and run it into a fresh processor with the chosen calibration."""
+    held = HeldSink()
+    source.sink = held
     try:
         source.open()
-    except Exception:
-        if owned is not None:
-            owned.stop()  # type: ignore[attr-defined]
+        calibration = choose(source)
+        rate = max(source.nominal_rate_sps, 80.0)
+        ring = SampleRing(int(ring_s * rate))
+        events = EventQueue()
+        processor = Processor(calibration, Tracker(hold), [ring, events, *extras])
+        pipeline = Pipeline(source, processor, ring, events, list(extras), list(owned))
+        if record is not None:
+            pipeline.start_recording(record)
+    except BaseException:
+        source.close()
         raise
-    return Session(source, processor, ring, events, extras or [],
-                   [owned] if owned is not None else [])
+    held.release(processor)
+    return pipeline
+
+
+def open_pipeline(
+    url: str,
+    *,
+    driver: str = "probe",
+    driver_options: dict[str, Any] | None = None,
+    sim_options: dict[str, Any] | None = None,
+    choose: CalibrationChooser = device_calibration,
+    hold: HoldConfig | None = None,
+    ring_s: float = 120.0,
+    extras: Sequence[Consumer] = (),
+    record: str | os.PathLike[str] | None = None,
+    reconnect: bool = True,
+    lister: PortLister | None = None,
+) -> Pipeline:
+    """Open `url` (a port, a pyserial URL, `sim` or `auto`) with `driver` and start the
+    pipeline; SourceOpenError (one line with the fix) or ValueError on a bad option."""
+    port, sim = resolve_port(url, driver, sim_options)
+    try:
+        if sim is not None and lister is None:
+            lister = sim.ports
+        source = make_source(port, driver, None, reconnect=reconnect, lister=lister,
+                             **(driver_options or {}))
+        return start_pipeline(source, choose=choose, hold=hold, ring_s=ring_s,
+                              extras=extras, record=record,
+                              owned=[sim] if sim is not None else [])
+    except BaseException:
+        if sim is not None:
+            with contextlib.suppress(Exception):
+                sim.stop()
+        raise
 
 
 def qt_display_problem() -> str | None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tpforce.core.samples import SampleFlag
-from tpforce.core.units import KGF_N, LBF_N  # noqa: F401 - kept importable from here
 
 _SATURATED = int(SampleFlag.SATURATED)  # plain ints for the per-batch path
 _OVER_RANGE = np.uint16(SampleFlag.OVER_RANGE)
@@ -81,7 +80,14 @@ class Calibration:
     @classmethod
     def from_record(cls, record: Mapping[str, object]) -> Calibration:
         """From a calibration/records/*.json record (tip area there is in mm^2)."""
-        area_mm2 = float(record.get("tip_area_mm2", 100))  # type: ignore[arg-type]
-        poly = tuple(float(v) for v in record.get("poly", ()))  # type: ignore[union-attr]
-        return cls(float(record["zero_counts"]), float(record["n_per_count"]),  # type: ignore[arg-type]
-                   area_mm2 / 100.0, str(record.get("serial", "")), poly)
+        def num(value: object) -> float:
+            if not isinstance(value, int | float | str):
+                raise TypeError(f"not a number: {value!r}")
+            return float(value)
+
+        poly_in = record.get("poly", ())
+        if not isinstance(poly_in, list | tuple):
+            raise TypeError("poly must be a list of numbers")
+        return cls(num(record["zero_counts"]), num(record["n_per_count"]),
+                   num(record.get("tip_area_mm2", 100)) / 100.0, str(record.get("serial", "")),
+                   tuple(num(v) for v in poly_in))

@@ -28,6 +28,7 @@ class SampleFlag(enum.IntFlag):
     MISSED = 1 << 2
     GAIN_LO = 1 << 3
     GAIN_HI = 1 << 4
+    TX_DROPPED = 1 << 5  # the device dropped a reply or log frame since the last sample
     GAP_BEFORE = 1 << 8  # frames were lost (or the signal was lost) just before this sample
     RESET_BEFORE = 1 << 9  # the device restarted just before this sample
     OVER_RANGE = 1 << 10  # saturated in the pushing direction: more force than the cell reads

@@ -134,9 +134,9 @@ class StreamAssembler:
         if len(wire) == 0:
             return empty_batch(0), events
         first = self._last_seq is None
-        prev_seq = int(wire["seq"][0]) - 1 if first else self._last_seq
+        prev_seq = int(wire["seq"][0]) - 1 if self._last_seq is None else self._last_seq
         prev_tus = int(wire["t_us"][0]) if first else self._last_tus
-        wire, dseq, dtus, forced = self._plausible(wire, prev_seq, prev_tus)  # type: ignore[arg-type]
+        wire, dseq, dtus, forced = self._plausible(wire, prev_seq, prev_tus)
         n = len(wire)
         if n == 0:
             return empty_batch(0), events
@@ -168,6 +168,7 @@ class StreamAssembler:
                                                  t_host_s, events, reanchor)
             dseq[0], dtus[0] = 1, 0  # the epoch's first row, against its own origin
         else:
+            assert self._last_seq is not None  # set by the first batch, which is always new
             prev_seq, prev_tus = self._last_seq, self._last_tus
         n = len(wire)
         flags = wire["flags"].astype(np.uint16)

@@ -75,3 +75,29 @@ def to_newtons(value: float | np.ndarray, unit: Unit, tip_area_cm2: float = 1.0
         return value * LBF_N
     kpa = value if unit is Unit.KPA else value * KPA_PER_KGF_PER_CM2
     return force_from_kpa(kpa, tip_area_cm2)
+
+
+GAUGE_UNITS: dict[str, float] = {  # newtons per unit, as force gauges label them
+    "n": 1.0,
+    "mn": 1e-3,  # gauges print mN as "MN" too: a meganewton is no hand force
+    "kn": 1e3,
+    "kg": KGF_N,
+    "kgf": KGF_N,
+    "g": KGF_N / 1000.0,
+    "gf": KGF_N / 1000.0,
+    "lb": LBF_N,
+    "lbf": LBF_N,
+    "lbs": LBF_N,
+    "oz": LBF_N / 16.0,
+    "ozf": LBF_N / 16.0,
+}
+
+
+def unit_factor(label: str) -> float:
+    """Newtons per one `label` (case-insensitive); ValueError naming the known units."""
+    key = label.strip().lower()
+    try:
+        return GAUGE_UNITS[key]
+    except KeyError:
+        known = "N, mN, kN, kgf, gf, lbf, ozf"
+        raise ValueError(f"unknown force unit {label!r}; use one of {known}") from None

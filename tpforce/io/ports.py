@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import serial
 from serial.tools import list_ports
 
-from tpforce.core.protocol import Decoder, FrameType, Info, encode_command
-from tpforce.io.source import SourceOpenError, open_port
+from tpforce.core.protocol import Info
+from tpforce.core.source import SourceOpenError
+from tpforce.io import handshake
+from tpforce.io.transport import open_port, usb_identity
 
-PROBE_TIMEOUT_S = 2.5  # boards that reset on open need ~1.5 s before they answer
-HELLO_EVERY_S = 0.3
+PROBE_TIMEOUT_S = handshake.HELLO_TIMEOUT_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +40,26 @@ class PortInfo:
         return f"{self.vid:04X}:{self.pid:04X}" if self.vid is not None else "-"
 
 
+def port_exists(device: str) -> bool:
+    """Whether `device` is there to open: its node exists and, on Linux, a UART is behind it
+    (the kernel keeps ttyS nodes of type 0, "unknown", for serial ports a PC does not have)."""
+    if not os.path.exists(device):
+        return False
+    kind = Path("/sys/class/tty") / os.path.basename(os.path.realpath(device)) / "type"
+    try:
+        return kind.read_text().strip() != "0"
+    except OSError:  # not a Linux tty with a type (USB CDC, other systems): it is there
+        return True
+
+
 def list_serial_ports() -> list[PortInfo]:
-    """Every serial port the OS knows, USB ones first."""
+    """Every serial port the OS knows and that is there to open, USB ones first."""
     ports = [
         PortInfo(p.device, p.vid, p.pid, p.serial_number,
                  p.description if p.description and p.description != "n/a" else "")
-        for p in list_ports.comports()
+        for p in list_ports.comports() if port_exists(p.device)
     ]
     return sorted(ports, key=lambda p: (p.vid is None, p.device))
-
-
-def usb_identity(device: str) -> tuple[str | None, int | None, int | None]:
-    """(serial number, VID, PID) of the USB port at `device` (symlinks resolved), or Nones."""
-    real = os.path.realpath(device)
-    for p in list_ports.comports():
-        if p.device in (device, real):
-            return (str(p.serial_number) if p.serial_number else None), p.vid, p.pid
-    return None, None, None
 
 
 def usb_serial_of(device: str) -> str | None:
@@ -64,20 +68,12 @@ def usb_serial_of(device: str) -> str | None:
 
 
 def ask_hello(url: str, baudrate: int = 115200, timeout_s: float = PROBE_TIMEOUT_S) -> Info:
-    """Open `url`, send HELLO until an INFO arrives; SourceOpenError or TimeoutError."""
+    """Open `url` and greet it (HELLO until INFO); SourceOpenError or TimeoutError."""
     with open_port(url, baudrate, timeout=0.05) as ser:
-        decoder = Decoder()
-        deadline = time.monotonic() + timeout_s
-        next_hello = 0.0
-        while time.monotonic() < deadline:
-            if time.monotonic() >= next_hello:
-                ser.write(encode_command(FrameType.HELLO, 0))
-                next_hello = time.monotonic() + HELLO_EVERY_S
-            data = ser.read(ser.in_waiting or 1)
-            for msg in decoder.feed(data).messages if data else ():
-                if isinstance(msg, Info):
-                    return msg
-    raise TimeoutError(f"{url}: no answer to HELLO in {timeout_s:g} s")
+        try:
+            return handshake.hello(ser, timeout_s)[0]
+        except handshake.HandshakeError:
+            raise TimeoutError(f"{url}: no answer to HELLO in {timeout_s:g} s") from None
 
 
 def probe_ports(ports: list[PortInfo], timeout_s: float = PROBE_TIMEOUT_S,
@@ -130,5 +126,4 @@ def reconnect_candidates(url: str, usb_serial: str | None, try_others: bool,
     out = [*first, url]
     if try_others and not usb_serial and usb_id[0] is not None:
         out += [p.device for p in ports if (p.vid, p.pid) == usb_id]
-    seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))  # in order, each once

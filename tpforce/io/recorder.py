@@ -242,7 +242,8 @@ class RecordingReader:
     def __iter__(self) -> Iterator[np.ndarray | ev.Event]:
         samples, batch_no = self.samples()
         events = self.events()
-        starts = np.flatnonzero(np.diff(batch_no, prepend=-1)) if len(batch_no) else []
+        starts: list[int] = (np.flatnonzero(np.diff(batch_no, prepend=-1)).tolist()
+                             if len(batch_no) else [])
         bounds = [*list(starts), len(samples)]
         k = 0
         for a, b in itertools.pairwise(bounds):

@@ -1,42 +1,41 @@
-"""The one source interface: a port opened by URL, a reader thread, health counters, reconnect.
+"""A source on a serial port: the reader thread and reconnect, for any device protocol.
 
-Every device (the tpforce probe, ASCII force gauges) is a `Source` subclass that only says
-how to turn bytes into samples (`_on_bytes`), what to do while idle (`_on_tick`: polling,
-re-arming) and how to recognise its device on a port (`_identify`). The base opens any
-pyserial URL (`serial_for_url`: a real port, `loop://`, `socket://`, `rfc2217://`), hands
-batches and events to one sink, survives a sink that raises, watches for a stale signal and
-reconnects when the port vanishes and comes back, possibly under another name.
+`PortSource` satisfies `tpforce.core.source.Source`. It opens a pyserial URL (a real port,
+`loop://`, `socket://`, `rfc2217://`) through `tpforce.io.transport`, reads it on its own
+thread, and looks for the device again when the port vanishes (`tpforce.io.ports` picks
+the candidates). What the bytes mean is the device protocol's business: a subclass says
+how to turn bytes into samples (`_on_bytes`), what to do while idle (`_on_tick`), how to
+greet the device on a fresh port (`_on_connect`) and recognise it (`_identify`). The
+stale-signal watchdog is `core.source.StaleWatch`; failure isolation is `core.consumer.FanOut`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import serial
 
-from tpforce.core.consumer import Consumer, FanOut
-from tpforce.core.events import (
-    ConsumerFailed,
-    Disconnected,
-    Event,
-    Reconnected,
-    SignalLost,
-    SignalRestored,
-    SourceError,
+from tpforce.core.calibration import Calibration
+from tpforce.core.consumer import FanOut
+from tpforce.core.events import Disconnected, Event, Reconnected, SourceError
+from tpforce.core.source import (
+    STALE_S,
+    Device,
+    Sink,
+    SourceHealth,
+    SourceOpenError,
+    StaleWatch,
 )
+from tpforce.io.ports import reconnect_candidates
+from tpforce.io.transport import CommandError, open_port, usb_identity
 
 log = logging.getLogger(__name__)
 
-STALE_S = 0.25
-READ_TIMEOUT_S = 0.02
 RECONNECT_BACKOFF_S = (0.05, 0.1, 0.2, 0.25)
 BATCH_INTERVAL_S = 0.003  # the shortest time between hand-offs; only fast streams feel it
 
@@ -44,65 +43,22 @@ PortLister = Callable[[], list[str]]
 """Returns candidate ports (paths or URLs) to look for a lost device on, best first."""
 
 
-class SourceOpenError(Exception):
-    """The port could not be opened; the message is one line that says what to do."""
+class _SinkOnly:
+    """A sink seen as a consumer: the source never closes its sink (the wiring does)."""
+
+    __slots__ = ("on_batch", "on_event", "sink")
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.on_batch = sink.on_batch
+        self.on_event = sink.on_event
+
+    def close(self) -> None:
+        """Not the source's to close."""
 
 
-class CommandError(Exception):
-    """A command was refused (NACK) or not answered in time."""
-
-
-def open_error_message(url: str, exc: BaseException) -> str:
-    """One line for a failed open: what went wrong and the fix."""
-    text = str(exc)
-    err = getattr(exc, "errno", None)
-    if isinstance(exc, PermissionError) or err in (errno.EACCES, errno.EPERM) or \
-            "Permission denied" in text:
-        fix = ("add yourself to the 'dialout' group (sudo usermod -aG dialout $USER, then log "
-               "in again) or install the udev rule: see 'Devices and ports' in README.md"
-               if sys.platform.startswith("linux") else "check that you may use this port")
-        return f"{url}: permission denied; {fix}"
-    busy_words = ("busy", "access is denied", "exclusively lock")
-    if err in (errno.EBUSY, errno.EAGAIN) or any(w in text.lower() for w in busy_words):
-        return f"{url}: the port is busy; close the other program that has it open"
-    if err == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
-        return f"{url}: no such port; run 'tpforce ports' to list the ports on this machine"
-    return f"{url}: could not open the port ({text.splitlines()[0] if text else exc!r}); " \
-        "run 'tpforce ports' to list ports"
-
-
-def open_port(url: str, baudrate: int, timeout: float = READ_TIMEOUT_S) -> serial.SerialBase:
-    """Open `url` with pyserial (exclusive where the OS allows); SourceOpenError on failure."""
-    kwargs: dict[str, object] = {"baudrate": baudrate, "timeout": timeout}
-    if "://" not in url and sys.platform.startswith("linux"):
-        kwargs["exclusive"] = True
-    try:
-        return serial.serial_for_url(url, **kwargs)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        cause = exc.__cause__ or exc.__context__
-        raise SourceOpenError(open_error_message(url, cause if isinstance(cause, OSError)
-                                                 else exc)) from None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """A snapshot of a source's stream health; every count is exact and since `open()`."""
-
-    good_frames: int  # frames decoded and accepted (samples and replies)
-    samples: int  # samples handed to the sink
-    crc_errors: int
-    framing_errors: int  # COBS/length errors, unknown frames, unparseable lines
-    lost_frames: int  # from sequence gaps (0 where the device has no sequence numbers)
-    resyncs: int  # reads in which bytes had to be dropped to regain frame sync
-    reconnects: int
-    resets: int  # device resets / sequence restarts seen
-    sink_errors: int  # exceptions raised by the sink, reported and survived
-    connected: bool
-    signal: bool  # samples are arriving (no SignalLost outstanding)
-
-
-class Source:
-    """Base of every source: opens a pyserial URL and pumps it from a reader thread."""
+class PortSource:
+    """A `core.source.Source` on a pyserial URL, pumped from a reader thread."""
 
     default_baudrate = 115200
     driver = "base"
@@ -111,7 +67,7 @@ class Source:
     def __init__(
         self,
         url: str,
-        sink: Consumer | None = None,
+        sink: Sink | None = None,
         baudrate: int | None = None,
         stale_s: float = STALE_S,
         reconnect: bool = True,
@@ -119,15 +75,16 @@ class Source:
     ) -> None:
         self.url = url
         self.port = url  # where the device is now (changes on reconnect)
-        self.sink: Consumer = sink or FanOut()
+        self._out = FanOut()
+        if sink is not None:
+            self.sink = sink
+        self._watch = StaleWatch(stale_s)
         self.baudrate = baudrate or self.default_baudrate
-        self.stale_s = stale_s
         self.reconnect = reconnect
         self.lister = lister
         self.batch_interval_s = BATCH_INTERVAL_S
         self._last_handoff = -1.0
         self.reconnects = 0
-        self.sink_errors = 0
         self.resyncs = 0
         self._usb_serial: str | None = None
         self._usb_id: tuple[int | None, int | None] = (None, None)
@@ -135,25 +92,78 @@ class Source:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
-        self._last_sample_host: float | None = None
-        self._last_sample_t = 0.0
-        self._lost = False
         self._lost_since: float | None = None
         self._backoff = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def open(self) -> Source:
+    # -- the interface (core.source.Source) ---------------------------------------------
+
+    @property
+    def sink(self) -> Sink:
+        """Where batches and events go; one that raises is reported, never fatal."""
+        first = self._out.consumers[0] if self._out.consumers else None
+        return first.sink if isinstance(first, _SinkOnly) else self._out
+
+    @sink.setter
+    def sink(self, sink: Sink) -> None:
+        self._out.consumers = [_SinkOnly(sink)]
+
+    @property
+    def stale_s(self) -> float:
+        """No sample for this long is a lost signal."""
+        return self._watch.stale_s
+
+    @stale_s.setter
+    def stale_s(self, value: float) -> None:
+        self._watch.stale_s = value
+
+    @property
+    def sink_errors(self) -> int:
+        """Exceptions raised by the sink so far, each reported as ConsumerFailed."""
+        return self._out.failures
+
+    @property
+    def device(self) -> Device | None:
+        """The device as far as the port tells (drivers that know more say more)."""
+        return Device(self.driver, where=self.port) if self.connected else None
+
+    @property
+    def nominal_rate_sps(self) -> float:
+        """The rate the device runs at, as far as known (0: unknown)."""
+        return 0.0
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """Counts to newtons for this device's samples (None: the device holds no record)."""
+        return None
+
+    @property
+    def last_t_s(self) -> float:
+        """Device time of the last sample delivered (events are stamped with it)."""
+        return self._watch.last_t_s
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once `close()` was called: a device protocol's long waits poll it."""
+        return self._stop
+
+    @property
+    def signal(self) -> bool:
+        """Samples are arriving (no SignalLost outstanding)."""
+        return not self._watch.lost
+
+    def open(self) -> PortSource:
         """Open the port and start the reader; raises SourceOpenError with a one-line fix."""
         if self._thread is not None:
             return self
         ser = open_port(self.url, self.baudrate)
-        serial_no, vid, pid = _usb_identity(self.url)
+        serial_no, vid, pid = usb_identity(self.url)
         self._usb_serial, self._usb_id = serial_no, (vid, pid)
         try:
             self._serial = ser
             self._on_connect(ser)
-        except Exception:
+        except BaseException:  # Ctrl-C during the greeting closes the port too
             ser.close()
             self._serial = None
             raise
@@ -172,7 +182,7 @@ class Source:
         self._thread = None
         self._close_port()
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> PortSource:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
@@ -186,7 +196,7 @@ class Source:
     def health(self) -> SourceHealth:
         """Counts of good and bad frames, losses, resyncs, reconnects and sink errors."""
         return SourceHealth(0, 0, 0, 0, 0, self.resyncs, self.reconnects, 0, self.sink_errors,
-                            self.connected, not self._lost)
+                            self.connected, self.signal)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the device; CommandError if the port is not open right now."""
@@ -219,8 +229,6 @@ class Source:
         """Where to look for the device after it vanished."""
         if self.lister is not None:
             return list(self.lister())
-        from tpforce.io.ports import reconnect_candidates
-
         return reconnect_candidates(self.url, self._usb_serial, self._probe_unknown_ports(),
                                     self._usb_id)
 
@@ -228,38 +236,18 @@ class Source:
         """Whether other ports of the same VID:PID may be tried (the probe answers HELLO)."""
         return False
 
-    # -- delivery that a raising sink cannot break --------------------------------------
+    # -- delivery (the FanOut isolates a sink that raises) ------------------------------
 
     def _emit(self, event: Event) -> None:
-        try:
-            self.sink.on_event(event)
-        except Exception as exc:  # the reader must outlive any sink
-            self._sink_failed(exc, event.t_s, event)
+        self._out.on_event(event)
 
     def _deliver(self, batch: np.ndarray, now: float) -> None:
         """Hand a batch to the sink, raising SignalRestored first if the signal was lost."""
-        if len(batch) == 0:
-            return
-        if self._lost:
-            self._lost = False
-            gap = float(batch["t_s"][0]) - self._last_sample_t
-            self._emit(SignalRestored(float(batch["t_s"][0]), max(gap, 0.0)))
-        self._last_sample_host = now
-        self._last_sample_t = float(batch["t_s"][-1])
-        try:
-            self.sink.on_batch(batch)
-        except Exception as exc:
-            self._sink_failed(exc, self._last_sample_t, None)
-
-    def _sink_failed(self, exc: Exception, t_s: float, event: Event | None) -> None:
-        self.sink_errors += 1
-        name = type(self.sink).__name__
-        log.error("sink %s raised %s: %s", name, type(exc).__name__, exc)
-        if not isinstance(event, ConsumerFailed):
-            try:
-                self.sink.on_event(ConsumerFailed(t_s, name, f"{type(exc).__name__}: {exc}"))
-            except Exception:
-                log.debug("sink also failed to take the failure report", exc_info=True)
+        restored = self._watch.batch(batch, now)
+        if restored is not None:
+            self._emit(restored)
+        if len(batch):
+            self._out.on_batch(batch)
 
     # -- the reader thread ----------------------------------------------------------------
 
@@ -313,7 +301,7 @@ class Source:
     def _report(self, exc: Exception) -> None:
         """A bug met on the reader thread: log it and say so, then carry on."""
         log.exception("reader error")
-        self._emit(SourceError(self._last_sample_t, f"{self.port}: {type(exc).__name__}: {exc}"))
+        self._emit(SourceError(self.last_t_s, f"{self.port}: {type(exc).__name__}: {exc}"))
 
     def _port_lost(self, exc: BaseException) -> None:
         """The port failed: close it, say so, and end any hold via SignalLost."""
@@ -321,8 +309,8 @@ class Source:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "returned no data" in reason or "Input/output error" in reason:
             reason = "the device was disconnected"
-        self._emit(SourceError(self._last_sample_t, f"{self.port}: {reason}"))
-        self._emit(Disconnected(self._last_sample_t, self.port, reason))
+        self._emit(SourceError(self.last_t_s, f"{self.port}: {reason}"))
+        self._emit(Disconnected(self.last_t_s, self.port, reason))
         self._signal_lost()
         self._lost_since = time.monotonic()
         self._backoff = 0
@@ -355,7 +343,7 @@ class Source:
             self.reconnects += 1
             self._link_restarted()
             gap = now - (self._lost_since or now)
-            self._emit(Reconnected(self._last_sample_t, port, gap))
+            self._emit(Reconnected(self.last_t_s, port, gap))
             try:
                 self._on_connect(ser)
             except (serial.SerialException, OSError, CommandError) as exc:
@@ -377,23 +365,14 @@ class Source:
                 ser.close()
 
     def _check_stale(self, now: float) -> None:
-        last = self._last_sample_host
-        if last is not None and not self._lost and now - last > self.stale_s:
-            self._signal_lost()
+        lost = self._watch.check(now)
+        if lost is not None:
+            self._emit(lost)
 
     def _signal_lost(self) -> None:
-        if not self._lost:
-            self._lost = True
-            self._emit(SignalLost(self._last_sample_t))
+        lost = self._watch.force_lost()
+        if lost is not None:
+            self._emit(lost)
 
 
-def _usb_identity(url: str) -> tuple[str | None, int | None, int | None]:
-    """(serial number, VID, PID) of the USB port at `url`, as far as the OS says."""
-    if "://" in url:
-        return None, None, None
-    try:
-        from tpforce.io.ports import usb_identity
-
-        return usb_identity(url)
-    except Exception:  # discovery is a nicety, never a reason to fail
-        return None, None, None
+__all__ = ["STALE_S", "CommandError", "PortLister", "PortSource", "SourceOpenError"]

@@ -63,21 +63,33 @@ def run_window(
 
     interrupted: list[int] = []
 
-    def stop_on_signal(signum: int, _frame: object) -> None:
-        # Runs at the next Python callback (the 60 Hz refresh): close cleanly, so that the
-        # caller still closes the port and the recording.
-        interrupted.append(signum)
+    def stop() -> None:
         window.close()
         app.quit()
+
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        # Runs at the next Python callback. Quitting is posted to the event loop, not done
+        # here: app.quit() before exec_() starts would be lost and the window run on. The
+        # caller then closes the port and the recording.
+        interrupted.append(signum)
+        QtCore.QTimer.singleShot(0, stop)
 
     previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
     if opts.duration_s is not None:
         QtCore.QTimer.singleShot(int(opts.duration_s * 1000), finish)
     print("tpforce: live window open; close it or press Ctrl-C to stop", file=sys.stderr,
           flush=True)
+    # Python runs its signal handlers only when it gets control: this timer gives it control
+    # at least every 100 ms whatever the window does.
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(100)
     try:
-        app.exec_()
+        if not interrupted:  # a signal during the set-up above is already stop enough
+            app.exec_()
+        window.close()
     finally:
+        wake.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed:

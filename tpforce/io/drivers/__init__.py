@@ -1,18 +1,17 @@
-"""Every source by name, for `--driver`: the tpforce probe and ASCII force gauges."""
+"""Every port driver by name, for `--driver`: the tpforce probe and ASCII force gauges."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tpforce.core.calibration import Calibration
-from tpforce.core.consumer import Consumer
+from tpforce.core.source import Sink
 from tpforce.io.drivers.gauges import FdixSource, Mark10Source, ShimpoSource, WagnerSource
 from tpforce.io.drivers.lines import DRIVER_CALIBRATION, LineSource
-from tpforce.io.serial_source import SerialSource
-from tpforce.io.source import Source
+from tpforce.io.probe import ProbeSource
+from tpforce.io.source import PortSource
 
-DRIVERS: dict[str, type[Source]] = {
-    "probe": SerialSource,
+DRIVERS: dict[str, type[PortSource]] = {
+    "probe": ProbeSource,
     "ascii": LineSource,
     "mark10": Mark10Source,
     "wagner": WagnerSource,
@@ -21,24 +20,25 @@ DRIVERS: dict[str, type[Source]] = {
 }
 """Driver name -> source class; all take (url, sink, baudrate=...) and are context managers."""
 
+GAUGE_OPTIONS = ("pattern", "unit", "invert", "rate_hz")
+"""Options only the line gauges take."""
 
-def make_source(url: str, driver: str = "probe", sink: Consumer | None = None,
-                **options: Any) -> Source:
-    """An unopened source for `driver` on `url`; options the driver lacks are ignored if None."""
+
+def make_source(url: str, driver: str = "probe", sink: Sink | None = None,
+                **options: Any) -> PortSource:
+    """An unopened source for `driver` on `url`; options given as None are left out, and a
+    gauge option given to the probe is a ValueError."""
     try:
         cls = DRIVERS[driver]
     except KeyError:
         raise ValueError(f"unknown driver {driver!r}; use one of {', '.join(DRIVERS)}") from None
     kwargs = {k: v for k, v in options.items() if v is not None}
-    if cls is SerialSource:
-        for key in ("pattern", "unit", "invert", "rate_hz"):
-            kwargs.pop(key, None)
+    if not issubclass(cls, LineSource):
+        extra = [k for k in GAUGE_OPTIONS if k in kwargs]
+        if extra:
+            names = ", ".join("--" + k.replace("_hz", "").replace("_", "-") for k in extra)
+            raise ValueError(f"{names}: for gauge drivers only, not the tpforce probe")
     return cls(url, sink, **kwargs)
 
 
-def calibration_for(source: Source) -> Calibration | None:
-    """The calibration a driver's samples need (None: the probe's own record decides)."""
-    return DRIVER_CALIBRATION if isinstance(source, LineSource) else None
-
-
-__all__ = ["DRIVERS", "DRIVER_CALIBRATION", "calibration_for", "make_source"]
+__all__ = ["DRIVERS", "DRIVER_CALIBRATION", "make_source"]

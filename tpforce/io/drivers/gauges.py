@@ -8,9 +8,10 @@ stops; Shimpo FGV-X streams after `BB` and echoes commands.
 
 from __future__ import annotations
 
+from typing import Any
+
+from tpforce.core.units import unit_factor
 from tpforce.io.drivers.lines import LineSource
-from tpforce.io.drivers.units import unit_factor
-from tpforce.io.source import PortLister
 
 SIGNED = r"(?P<sign>[-+])?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-zA-Z]+)?"
 
@@ -18,9 +19,9 @@ SIGNED = r"(?P<sign>[-+])?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-zA-Z]+
 class SignedLineSource(LineSource):
     """A line driver whose sign may stand apart from the digits (`- 23.02 lbf`)."""
 
-    def __init__(self, url: str, *args: object, pattern: str | None = None,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, pattern=pattern or SIGNED, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, pattern: str | None = None, **kwargs: Any) -> None:
+        # pattern is taken by keyword here, so it never also arrives among *args
+        super().__init__(url, *args, pattern=pattern or SIGNED, **kwargs)  # type: ignore[misc]
 
     def parse(self, line: str) -> float | None:
         """The signed reading in newtons."""
@@ -47,9 +48,8 @@ class Mark10Source(SignedLineSource):
     default_baudrate = 115200
     poll = b"?\r"
 
-    def __init__(self, url: str, *args: object, rate_hz: float = 20.0,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, rate_hz: float = 20.0, **kwargs: Any) -> None:
+        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
 
 
 class WagnerSource(SignedLineSource):
@@ -67,9 +67,8 @@ class FdixSource(SignedLineSource):
     default_baudrate = 9600
     rearm_s = 1.0
 
-    def __init__(self, url: str, *args: object, rate_hz: float = 10.0,
-                 **kwargs: object) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, url: str, *args: Any, rate_hz: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
         rate = f"{rate_hz:g}".encode()
         self.arm = (b"C" + rate + b"\r\n", b"CB\r\n")
 
@@ -82,4 +81,4 @@ class ShimpoSource(SignedLineSource):
     arm = (b"BB\r\n",)
 
 
-__all__ = ["FdixSource", "Mark10Source", "PortLister", "ShimpoSource", "WagnerSource"]
+__all__ = ["FdixSource", "Mark10Source", "ShimpoSource", "WagnerSource"]

@@ -18,11 +18,11 @@ import numpy as np
 import serial
 
 from tpforce.core.calibration import Calibration
-from tpforce.core.consumer import Consumer
 from tpforce.core.events import DeviceLog
 from tpforce.core.samples import SampleFlag, empty_batch
-from tpforce.io.drivers.units import unit_factor
-from tpforce.io.source import CommandError, PortLister, Source, SourceHealth
+from tpforce.core.source import Device, Sink, SourceHealth
+from tpforce.core.units import unit_factor
+from tpforce.io.source import CommandError, PortLister, PortSource
 
 UN_PER_N = 1_000_000
 I32_MAX = (1 << 31) - 1
@@ -34,7 +34,7 @@ DEFAULT_PATTERN = rf"(?P<value>{NUMBER})\s*(?P<unit>[a-zA-Z]+)?"
 MAX_LINE = 256
 
 
-class LineSource(Source):
+class LineSource(PortSource):
     """A device that prints one reading a line; `pattern` finds the number (and unit) in it."""
 
     driver = "ascii"
@@ -47,7 +47,7 @@ class LineSource(Source):
     def __init__(
         self,
         url: str,
-        sink: Consumer | None = None,
+        sink: Sink | None = None,
         baudrate: int | None = None,
         stale_s: float | None = None,
         reconnect: bool = True,
@@ -94,13 +94,29 @@ class LineSource(Source):
                 return None
         return self.sign * value * factor
 
+    @property
+    def device(self) -> Device | None:
+        """The gauge by its driver's name (line gauges do not say their serial number)."""
+        return Device(f"{self.driver} gauge", "", self.rate_hz, "", self.port) \
+            if self.connected else None
+
+    @property
+    def nominal_rate_sps(self) -> float:
+        """The polling or streaming rate asked for."""
+        return self.rate_hz
+
+    @property
+    def calibration(self) -> Calibration:
+        """Line drivers put micronewtons in `raw`: always `DRIVER_CALIBRATION`."""
+        return DRIVER_CALIBRATION
+
     def health(self) -> SourceHealth:
         """Lines read and lines that held no reading; no sequence numbers, so no loss count."""
         return SourceHealth(
             good_frames=self.lines, samples=self._seq, crc_errors=0,
             framing_errors=self.bad_lines, lost_frames=0, resyncs=self.resyncs,
             reconnects=self.reconnects, resets=0, sink_errors=self.sink_errors,
-            connected=self.connected, signal=not self._lost,
+            connected=self.connected, signal=self.signal,
         )
 
     # -- the reader side ------------------------------------------------------------------
@@ -141,7 +157,7 @@ class LineSource(Source):
                 value = None
             if value is None:
                 self.bad_lines += 1
-                self._emit(DeviceLog(self._last_sample_t, 1, line[:80]))
+                self._emit(DeviceLog(self.last_t_s, 1, line[:80]))
                 continue
             self.lines += 1
             values.append(value)

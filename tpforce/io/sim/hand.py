@@ -8,6 +8,7 @@ feedback an exponential sag of 8-15 % with a time constant of about 6.5 s.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ def release_script(target_n: float = 16.0) -> list[Step]:
             Step(0.2, 0.0), Step(5.0, 0.0)]
 
 
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[[], list[Step]]] = {
     "demo": demo_script,
     "ramp": threshold_ramp_script,
     "hold": hold_with_excursions_script,

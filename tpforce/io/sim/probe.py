@@ -21,7 +21,6 @@ import numpy as np
 
 from tpforce.core.protocol import (
     PROTOCOL_VERSION,
-    Ack,
     CalRecord,
     Command,
     Decoder,
@@ -388,11 +387,11 @@ class SimProbe:
             self._send(encode_frame(FrameType.CALIBRATION, record))
             self._ack(cmd, Status.BAD_RECORD if self.cal_damaged else Status.OK)
         elif t == FrameType.WRITE_CAL:
-            record = CalRecord.unpack(cmd.args)
-            if record is None:
+            written = CalRecord.unpack(cmd.args)
+            if written is None:
                 return self._ack(cmd, Status.BAD_RECORD)
-            self.cal = record
-            self.serial = record.serial
+            self.cal = written
+            self.serial = written.serial
             self._ack(cmd)
         elif t == FrameType.IDENTIFY:
             self._ack(cmd)
@@ -401,4 +400,4 @@ class SimProbe:
         return None
 
 
-__all__ = ["Ack", "Faults", "LoadCell", "SimProbe"]
+__all__ = ["LoadCell", "SimProbe"]
