@@ -32,6 +32,7 @@ from tpforce.io.sim.cell import SimCell
 
 NO_DATA_S = 5.0  # no sample for this long: the probe stopped
 SIM = "sim"
+SIM_SPEED = 20.0  # the simulated probe typed at: 20 s of device time per second
 
 
 def data_folder() -> Path:
@@ -108,11 +109,15 @@ class _Operator:
     """Who places the masses: a person at the terminal, or the simulated bench."""
 
     def __init__(self, cell: SimCell | None, samples: _Samples, auto: bool,
-                 ask: Callable[[str], str] = input) -> None:
+                 ask: Callable[[str], str] | None = None) -> None:
         self.cell = cell
         self.samples = samples
         self.auto = auto  # the bench places the masses, nobody is asked
-        self.ask = ask
+        self._ask = ask
+
+    def ask(self, prompt: str) -> str:
+        """One line from the operator."""
+        return (self._ask or input)(prompt)
 
     def place(self, mass_kg: float, what: str, typed: bool = False) -> float:
         """Have `mass_kg` put on the probe (`typed`: the operator already did and said so);
@@ -210,7 +215,8 @@ def _connect(args: argparse.Namespace) -> Iterator[tuple[SerialSource, _Samples,
         raise UserError("--bench places masses on the simulated probe only: use --port sim")
     if port == SIM:
         cell = cell_from_args(args, bench=True)  # the masses typed or listed go on it
-        probe = SimProbe(cell=cell, serial=args.serial, speed=0 if args.bench else 1.0).start()
+        speed = 0 if args.bench else SIM_SPEED
+        probe = SimProbe(cell=cell, serial=args.serial, speed=speed).start()
         port = probe.port
     samples = _Samples()
     source = SerialSource(port, sink=samples, reconnect=False)
