@@ -217,3 +217,45 @@ def test_g_is_used_for_the_forces(tmp_path: Path) -> None:
     assert record["points"][5]["force_n"] == pytest.approx(98.1)
     # the cell's true weight is by standard gravity: a 0.03 % different g shows in the slope
     assert 1 / record["n_per_count"] / 42_000 == pytest.approx(G_STANDARD / 9.81, rel=2e-4)
+
+
+def test_tpforce_sim_bench_places_typed_masses_on_the_true_cell() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tpforce", "sim", "--bench", "--speed", "4", "--cell-scale",
+         "40000", "--cell-offset", "1000", "--cell-noise", "10"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        port = proc.stdout.readline().split(" on ")[1].split(";")[0]
+        batches: queue.Queue[np.ndarray] = queue.Queue()
+
+        class Sink(_Events):
+            def on_batch(self, batch: np.ndarray) -> None:
+                batches.put(batch.copy())
+
+        with SerialSource(port, sink=Sink()) as source:
+            source.hello(timeout=5.0)
+            proc.stdin.write("2.5\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline().strip() == "placed 2.5 kg"
+            t_placed = -1.0
+            while t_placed < 0:  # the first sample that carries the mass
+                b = batches.get(timeout=20)
+                on = b["raw"] > 500_000
+                if on.any():
+                    t_placed = float(b["t_s"][on][0])
+            got: list[np.ndarray] = []
+            while sum(len(b) for b in got) < 160:
+                b = batches.get(timeout=20)
+                got.append(b[b["t_s"] > t_placed + 2.0])
+        raw = np.concatenate(got)["raw"]
+        assert np.mean(raw) == pytest.approx(1000 + 2.5 * G_STANDARD * 40_000, rel=1e-4)
+        proc.stdin.close()  # the end of the input ends the bench
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -139,6 +139,8 @@ class SimCell:
     def _hysteresis(self, force: np.ndarray) -> np.ndarray:
         """The up or down branch, switching where the load turns."""
         p = self.params
+        if p.hysteresis_pct == 0.0:
+            return np.zeros(len(force))
         branch = np.empty(len(force))
         last, sign = self._last_force, self._branch
         for i, f in enumerate(force.tolist()):
