@@ -161,3 +161,31 @@ def test_record_holds_the_fit_and_packs_for_the_eeprom() -> None:
     assert CalRecord.unpack(eeprom.pack()) is not None
     with pytest.raises(BenchError, match="1 to 8 ASCII"):
         build_record(res, "TOO-LONG-SERIAL", "x", when)
+
+
+def test_bench_record_passes_the_existing_record_check(tmp_path) -> None:
+    import json
+
+    from tpforce.cli import main
+    from tpforce.io.calrecords import load_record
+
+    bench = Bench(CellParams(non_linearity_pct=0.03, hysteresis_pct=0.02))
+    bench.ladder([1.0, 2.0, 5.0, 8.0, 10.0])
+    rec = build_record(bench.result(), "SIM00009", "t", datetime(2026, 12, 1,
+                                                                  tzinfo=timezone.utc))
+    path = tmp_path / "SIM00009.json"
+    path.write_text(json.dumps(rec))
+    loaded = load_record(path)
+    assert loaded.calibration.n_per_count == rec["n_per_count"]
+    assert loaded.calibration.serial == "SIM00009"
+    assert main(["calibration", "check", str(path)]) == 0
+
+
+def test_warmup_wander_is_judged_against_capacity() -> None:
+    from tpforce.core.calbench import verdict
+
+    bench = Bench(CellParams())
+    bench.ladder([1.0, 2.0, 5.0, 8.0, 10.0])
+    checks = {c.name: c for c in verdict(bench.result()).acceptance}
+    wander = checks["zero wander in the warm-up"]
+    assert wander.passed and 0 < wander.value < 0.002

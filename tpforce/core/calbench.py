@@ -630,6 +630,11 @@ def verdict(result: BenchResult) -> Verdict:
         Check("zero return", result.zero_return_pct_fs, MAX_ZERO_RETURN_PCT, "% FS",
               "let the probe warm up longer and keep each mass on only as long as asked"),
     ]
+    if result.warmup is not None and result.capacity_n > 0:
+        wander = 100.0 * result.warmup.wander_counts * abs(result.n_per_count) / result.capacity_n
+        v.acceptance.append(Check("zero wander in the warm-up", wander, WARMUP_LIMIT_PCT_FS,
+                                  "% of capacity", "let the probe warm up longer (10 min "
+                                                   "powered), away from draughts and sun"))
     if result.repeatability_pct_fs is not None:
         v.acceptance.append(Check("repeatability", result.repeatability_pct_fs,
                                   MAX_REPEATABILITY_PCT, "% FS",
