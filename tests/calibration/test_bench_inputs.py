@@ -189,3 +189,18 @@ def test_warmup_wander_is_judged_against_capacity() -> None:
     checks = {c.name: c for c in verdict(bench.result()).acceptance}
     wander = checks["zero wander in the warm-up"]
     assert wander.passed and 0 < wander.value < 0.002
+
+
+def test_example_records_load_and_say_whether_they_were_accepted() -> None:
+    import json
+    from pathlib import Path
+
+    from tpforce.io.calrecords import load_record
+
+    folder = Path(__file__).resolve().parents[2] / "calibration" / "records"
+    good = json.loads((folder / "SIM00002.json").read_text())
+    bad = json.loads((folder / "SIM00003-rejected.json").read_text())
+    assert good["accepted"] is True and bad["accepted"] is False
+    assert bad["checks"]["non_linearity_pct_fs"] > 0.5
+    for path in folder.glob("*.json"):
+        assert load_record(path).calibration.n_per_count != 0
