@@ -3,6 +3,7 @@ and the record's round trip through the simulated probe's EEPROM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import stat
@@ -151,6 +152,11 @@ class _Events:
     def close(self) -> None:
         pass
 
+    def drain(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.q.get_nowait()
+
     def wait(self, kind: type, timeout: float = 20.0) -> Event:
         while True:
             event = self.q.get(timeout=timeout)
@@ -162,7 +168,7 @@ class _Events:
 def probe() -> Iterator[tuple[SimProbe, SerialSource, _Events]]:
     events = _Events()
     with SimProbe(speed=4.0) as sim, SerialSource(sim.port, sink=events) as source:
-        events.wait(DeviceInfo)
+        source.hello(timeout=5.0)
         yield sim, source, events
 
 
@@ -173,6 +179,7 @@ def test_record_survives_a_reset_of_the_simulated_probe(probe) -> None:
     sim, source, events = probe
     stored = write_calibration(source, RECORD)
     assert stored.pack() == RECORD.pack()
+    events.drain()
     sim.reset()
     banner = events.wait(DeviceInfo)
     assert banner.serial == "TPF00042"  # the probe names itself from its record
