@@ -278,10 +278,15 @@ def _calibrate(args: argparse.Namespace, source: SerialSource, samples: _Samples
     except CommandError:
         old = None
     hint = 1.0 / old.n_per_count if old is not None and old.n_per_count else None
+
     proc = cb.BenchProcedure(rate_sps, args.capacity, args.g, args.warmup_s,
                              counts_per_n_hint=hint)
     print(f"calibrating probe {serial} ({rate_sps} samples/s), capacity {args.capacity:g} kg, "
           f"g = {args.g:g} m/s^2")
+    if old is not None:
+        when = datetime.fromtimestamp(old.cal_unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        age = cb.record_expiry(when, max_age_days=args.max_age_days)
+        print(f"its current record: {age.message}")
     samples.drain()
     if args.warmup_s > 0:
         print(f"warm-up: leave the probe unloaded for {args.warmup_s:g} s ...", flush=True)
