@@ -53,6 +53,11 @@ def test_masses_out_of_order_are_refused_and_nothing_is_lost() -> None:
     assert bench.proc.readings == before and bench.proc.phase is Phase.READY
     read(bench, 1.0)  # the procedure goes on
     assert bench.proc.readings[-1].direction == "down"
+    read(bench, 0.0)
+    read(bench, 2.0)  # a second cycle
+    assert (bench.proc.readings[-1].direction, bench.proc.readings[-1].cycle) == ("up", 1)
+    read(bench, 0.0)  # straight back to zero is unloading too
+    assert bench.proc.readings[-1].direction == "down" and bench.proc.direction == "down"
 
 
 def test_mass_beyond_capacity_or_not_a_mass_is_refused() -> None:

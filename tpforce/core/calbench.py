@@ -354,8 +354,8 @@ class BenchProcedure:
         if self._direction == "up":
             if mass > last:
                 direction = "up"
-            elif mass < last and any(r.mass_kg == mass and r.cycle == self._cycle
-                                     for r in self.readings):
+            elif mass < last and (mass == 0 or any(r.mass_kg == mass and r.cycle == self._cycle
+                                                   for r in self.readings)):
                 direction = "down"
             elif mass < last:
                 raise BenchError(f"{mass:g} kg was not loaded on the way up; unload through "
