@@ -53,18 +53,26 @@ def test_unattended_bench_recovers_the_cell_and_writes_the_probe(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--masses", "0,5,2,8,10"], "out of order"),
-    (["--masses", "0,1,2,5,12"], "beyond the cell's capacity of 10 kg"),
-    (["--masses", "0,1,2,5"], "3 different masses read; a calibration needs at least 5"),
+@pytest.mark.parametrize("extra, message, readings", [
+    (["--masses", "0,5,2,8,10"], "out of order", 0),
+    (["--masses", "0,1,2,5,12"], "beyond the cell's capacity of 10 kg", 4),
+    (["--masses", "0,1,2,5"], "3 different masses read; a calibration needs at least 5", 7),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_record(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
-        message: str) -> None:
+        message: str, readings: int) -> None:
     assert calibrate(tmp_path, "--warmup-s", "0", *extra) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "SIM00001.json").exists()
+    kept = list(tmp_path.glob("SIM00001-*-incomplete.json"))
+    if not readings:  # refused before any reading
+        assert not kept
+    else:  # the readings so far are kept, marked as not a calibration
+        (path,) = kept
+        record = json.loads(path.read_text())
+        assert record["accepted"] is False and message in record["incomplete"]
+        assert len(record["points"]) == readings
 
 
 def test_bench_on_a_real_port_is_refused(tmp_path: Path, capsys) -> None:

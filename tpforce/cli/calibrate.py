@@ -298,6 +298,34 @@ def _calibrate(args: argparse.Namespace, source: SerialSource, samples: _Samples
     tare = _feed_until(proc, samples)
     assert isinstance(tare, cb.Reading)
     print(f"  zero {tare.settled.mean_counts:.1f} counts (SD {tare.settled.sd_counts:.1f})")
+    try:
+        result = _steps(args, proc, operator, samples)
+    except (UserError, cb.BenchError, EOFError) as exc:
+        _keep_incomplete(args, proc, serial, who, exc)
+        raise
+    record = cb.build_record(result, serial, who, datetime.now(timezone.utc), args.tip_area, gain)
+    _report(result)
+    folder = args.records or data_folder()
+    stamp = str(record["calibrated_utc"]).replace(":", "").replace("-", "")
+    kept = save_json(folder, f"{serial}-{stamp}.json", record)
+    print(f"record kept in {kept}")
+    if not record["accepted"]:
+        print(f"REJECTED: {serial}.json and the probe's EEPROM keep the previous calibration")
+        return 1
+    if args.write:
+        if args.quadratic:
+            print("note: the EEPROM holds the linear fit; the quadratic is in the JSON record "
+                  "(use it with --calibration FILE)")
+        write_calibration(source, cb.eeprom_record(record))
+        print("written to the probe's EEPROM and read back: identical")
+    current = save_json(folder, f"{serial}.json", record)
+    print(f"ACCEPTED: {current}")
+    return 0
+
+
+def _steps(args: argparse.Namespace, proc: cb.BenchProcedure, operator: _Operator,
+           samples: _Samples) -> cb.BenchResult:
+    """The masses up and down, the creep test, and the fit."""
     print("masses: load them one by one increasing, then unload them in reverse")
     steps: Iterator[float | None]
     if args.bench:
@@ -330,25 +358,26 @@ def _calibrate(args: argparse.Namespace, source: SerialSource, samples: _Samples
         print(f"  drift {c.drift_n:+.4f} N ({c.drift_pct:+.3f} % of the load) over "
               f"{c.duration_s:.1f} s")
         operator.place(0.0, "remove the creep mass")
-    result = proc.result(quadratic=args.quadratic)
-    record = cb.build_record(result, serial, who, datetime.now(timezone.utc), args.tip_area, gain)
-    _report(result)
-    folder = args.records or data_folder()
-    stamp = str(record["calibrated_utc"]).replace(":", "").replace("-", "")
-    kept = save_json(folder, f"{serial}-{stamp}.json", record)
-    print(f"record kept in {kept}")
-    if not record["accepted"]:
-        print(f"REJECTED: {serial}.json and the probe's EEPROM keep the previous calibration")
-        return 1
-    if args.write:
-        if args.quadratic:
-            print("note: the EEPROM holds the linear fit; the quadratic is in the JSON record "
-                  "(use it with --calibration FILE)")
-        write_calibration(source, cb.eeprom_record(record))
-        print("written to the probe's EEPROM and read back: identical")
-    current = save_json(folder, f"{serial}.json", record)
-    print(f"ACCEPTED: {current}")
-    return 0
+    return proc.result(quadratic=args.quadratic)
+
+
+def _keep_incomplete(args: argparse.Namespace, proc: cb.BenchProcedure, serial: str, who: str,
+                     why: BaseException) -> None:
+    """A procedure that stopped early keeps its readings (never as the probe's record)."""
+    if len(proc.readings) < 2:
+        return
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record: dict[str, object] = {
+        "serial": serial, "calibrated_utc": when, "by": who, "accepted": False,
+        "incomplete": str(why) or type(why).__name__,
+        "points": [{"mass_kg": r.mass_kg, "force_n": r.force_n,
+                    "mean_counts": round(r.settled.mean_counts, 1),
+                    "sd_counts": round(r.settled.sd_counts, 1), "direction": r.direction,
+                    "cycle": r.cycle} for r in proc.readings],
+    }
+    stamp = when.replace(":", "").replace("-", "")
+    path = save_json(args.records or data_folder(), f"{serial}-{stamp}-incomplete.json", record)
+    print(f"the readings so far are kept in {path}", flush=True)
 
 
 def _report(result: cb.BenchResult) -> None:
