@@ -274,3 +274,12 @@ def test_tpforce_sim_bench_places_typed_masses_on_the_true_cell() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_saturated_adc_stops_the_procedure_and_keeps_the_readings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 100,000 counts/N: 10 kg is past the HX711's 8.4 M counts, 8 kg is not
+    assert calibrate(tmp_path, "--warmup-s", "0", "--cell-scale", "100000") == 2
+    assert "the ADC saturated" in capsys.readouterr().err
+    (kept,) = tmp_path.glob("SIM00001-*-incomplete.json")
+    assert [p["mass_kg"] for p in json.loads(kept.read_text())["points"]] == [0, 1, 2, 5, 8]

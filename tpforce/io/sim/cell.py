@@ -84,6 +84,8 @@ class SimCell:
         self._branch = -1.0  # loading
         self._last_force = 0.0
         self._last_t: float | None = None
+        self._clock = 0.0
+        self._creep_clock: float | None = None
 
     @property
     def zero_counts(self) -> int:
@@ -115,12 +117,13 @@ class SimCell:
         n = len(force_n)
         t = np.asarray(t_s, dtype=np.float64) if t_s is not None else np.arange(n) / 80.0
         p = self.params
+        clock = self._physical_time(t)
         with self._lock:
             if self._pending is not None and n:
                 step = (self._pending - self._mass_kg) * G
                 self._mass_kg = self._pending
                 self._pending = None
-                self._ring_from, self._ring_step_n = float(t[0]), step
+                self._ring_from, self._ring_step_n = float(clock[0]), step
                 self._placed_at = float(t[0])
                 self._applied = self._ticket
                 self._lock.notify_all()
@@ -128,9 +131,9 @@ class SimCell:
         force = np.full(n, mass * G) if self.bench else np.asarray(force_n, dtype=np.float64)
         reading = force + (p.non_linearity_pct / 100.0 * p.capacity_n) * p.shape(force)
         reading += self._hysteresis(force)
-        reading += self._creep(force, t)
-        since = t - self._ring_from
-        ring = since >= 0
+        reading += self._creep(force, clock)
+        since = clock - self._ring_from
+        ring = since >= 0 if self.bench else np.zeros(n, dtype=bool)
         reading[ring] += (RING_FRACTION * self._ring_step_n * np.exp(-since[ring] / RING_TAU_S)
                           * np.cos(2 * np.pi * RING_HZ * since[ring]))
         c = p.zero_counts + reading * p.counts_per_n + rng.normal(0.0, p.noise_counts, n)
@@ -152,17 +155,29 @@ class SimCell:
         self._last_force, self._branch = last, sign
         return branch * (p.hysteresis_pct / 200.0 * p.capacity_n) * p.shape(force)
 
-    def _creep(self, force: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The first-order creep state at each sample (a device reset does not undo it)."""
-        p = self.params
-        n = len(force)
-        if p.creep_pct_30min == 0.0 or n == 0:
-            self._last_t = float(t[-1]) if n else self._last_t
-            return np.zeros(n)
+    def _physical_time(self, t: np.ndarray) -> np.ndarray:
+        """The cell's own clock at device times `t`: it keeps running when the device's
+        clock restarts (a reset), so creep and ringing are not undone by one."""
+        if len(t) == 0:
+            return t
         dt = np.diff(t, prepend=t[0])
         first = t[0] - self._last_t if self._last_t is not None else 0.0
         dt[0] = first if first > 0 else 0.0
-        alpha = 1.0 - np.exp(-np.clip(dt, 0.0, None) / p.creep_tau_s)
+        clock = self._clock + np.cumsum(np.clip(dt, 0.0, None))
+        self._clock = float(clock[-1])
+        self._last_t = float(t[-1])
+        return clock
+
+    def _creep(self, force: np.ndarray, clock: np.ndarray) -> np.ndarray:
+        """The first-order creep state at each sample."""
+        p = self.params
+        n = len(force)
+        if p.creep_pct_30min == 0.0 or n == 0:
+            return np.zeros(n)
+        dt = np.diff(clock, prepend=clock[0])
+        if self._creep_clock is not None:
+            dt[0] = clock[0] - self._creep_clock
+        alpha = 1.0 - np.exp(-dt / p.creep_tau_s)
         k = p.creep_gain
         out = np.empty(n)
         c = self._creep_n
@@ -170,5 +185,5 @@ class SimCell:
             c += (k * force[i] - c) * alpha[i]
             out[i] = c
         self._creep_n = c
-        self._last_t = float(t[-1])
+        self._creep_clock = float(clock[-1])
         return out
