@@ -17,6 +17,7 @@ COMMANDS = {
     "analyze": "analyze",
     "live": "live",
     "calibration": "calibration",
+    "calibrate": "calibrate",
     "stream": "stream",
     "ports": "ports",
     "sim": "sim",

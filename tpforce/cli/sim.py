@@ -14,6 +14,8 @@ import sys
 import threading
 
 from tpforce.cli.argtypes import non_negative, rate_sps
+from tpforce.cli.cellargs import add_cell_args, cell_from_args
+from tpforce.io.sim.cell import SimCell
 from tpforce.io.sim.faults import Faults
 from tpforce.io.sim.hand import SCENARIOS, Hand, ScriptedIntent
 from tpforce.io.sim.probe import SimProbe
@@ -46,6 +48,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     g.add_argument("--reset-every", type=non_negative, default=0.0, metavar="S")
     g.add_argument("--stall-every", type=non_negative, default=0.0, metavar="S")
     g.add_argument("--stall-for", type=non_negative, default=0.5, metavar="S")
+    add_cell_args(p)
+    p.add_argument("--bench", action="store_true",
+                   help="a calibration bench: each line typed on stdin is a mass in kg placed "
+                        "on the cell (the hand is ignored)")
     p.set_defaults(run=run)
 
 
@@ -63,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     intent = ScriptedIntent(SCENARIOS[args.scenario]())
     hand = Hand(seed=args.seed, feedback=not args.no_feedback)
     try:
+        cell = cell_from_args(args, bench=args.bench)
         probe = SimProbe(rate_sps=args.rate, intent=intent, hand=hand, serial=args.serial,
                          speed=args.speed, seed=args.seed, faults=faults,
-                         link_path=args.port_link)
+                         link_path=args.port_link, cell=cell)
     except OSError as exc:
         raise UserError(f"cannot create the simulated port ({exc.strerror}); check that "
                         f"{args.port_link or 'the pty device'} is writable") from None
@@ -74,7 +81,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"simulated probe {args.serial} on {probe.port}{where}; Ctrl-C to stop",
               flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait(args.duration)
+            if args.bench:
+                _bench(cell)
+            else:
+                threading.Event().wait(args.duration)
     print(f"sent {probe.sent} samples, {probe.plugs} replugs, {probe.resets} resets",
           file=sys.stderr)
     return 0
+
+
+def _bench(cell: SimCell) -> None:
+    """Place each mass typed on stdin (kg per line) until the input ends."""
+    for line in sys.stdin:
+        try:
+            mass = float(line)
+        except ValueError:
+            print(f"{line.strip()!r} is not a mass: type kilograms, e.g. 2.5", flush=True)
+            continue
+        cell.wait_placed(cell.place(mass))
+        print(f"placed {mass:g} kg", flush=True)

@@ -31,6 +31,7 @@ from tpforce.core.protocol import (
     encode_frame,
     encode_sample,
 )
+from tpforce.io.sim.cell import SimCell
 from tpforce.io.sim.faults import Faults
 from tpforce.io.sim.hand import Hand, ScriptedIntent, demo_script
 from tpforce.io.sim.links import PtyLink, SocketLink
@@ -51,8 +52,9 @@ class LoadCell:
     counts_per_n: float = 42_000.0
     noise_counts: float = 40.0
 
-    def counts(self, force_n: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Raw counts, clipped to the HX711's 24-bit range."""
+    def counts(self, force_n: np.ndarray, rng: np.random.Generator,
+               t_s: np.ndarray | None = None) -> np.ndarray:
+        """Raw counts, clipped to the HX711's 24-bit range (`t_s` is for models with memory)."""
         c = self.zero_counts + force_n * self.counts_per_n + rng.normal(0, self.noise_counts,
                                                                         len(force_n))
         return np.clip(np.rint(c), -(1 << 23), (1 << 23) - 1).astype(np.int64)
@@ -71,7 +73,7 @@ class SimProbe:
         rate_sps: int = 80,
         intent: ScriptedIntent | None = None,
         hand: Hand | None = None,
-        cell: LoadCell | None = None,
+        cell: LoadCell | SimCell | None = None,
         serial: str = "SIM00001",
         speed: float = 1.0,
         seed: int = 0,
@@ -84,7 +86,7 @@ class SimProbe:
         self.rate_sps = rate_sps
         self.intent = intent or ScriptedIntent(demo_script())
         self.hand = hand or Hand(seed=seed)
-        self.cell = cell or LoadCell()
+        self.cell: LoadCell | SimCell = cell or LoadCell()
         self.serial = serial
         self.speed = speed
         self.unpaced = speed <= 0 or math.isinf(speed)
@@ -318,7 +320,7 @@ class SimProbe:
         self._t_dev_s += n / self.rate_sps
         intent, button = self.intent.at(t_s)
         force = self.hand.apply(t_s, intent)
-        counts = self.cell.counts(force, self._rng)
+        counts = self.cell.counts(force, self._rng, t_s)
         saturated = (counts >= (1 << 23) - 1) | (counts <= -(1 << 23))
         t_us = np.rint(t_s * 1e6).astype(np.int64)
         flags = button.astype(int) | (saturated.astype(int) << 1) | (self.gain << 3)
