@@ -17,8 +17,7 @@ from tpforce.cli import main
 from tpforce.core.calbench import G_STANDARD
 from tpforce.core.events import DeviceInfo, Event
 from tpforce.core.protocol import CalRecord, FrameType, Status
-from tpforce.io.calwrite import CalWriteError, write_calibration
-from tpforce.io.serial_source import SerialSource
+from tpforce.io.probe import CalWriteError, ProbeSource
 from tpforce.io.sim.probe import SimProbe
 
 BENCH = ["calibrate", "--port", "sim", "--bench", "--masses", "0,1,2,5,8,10"]
@@ -173,9 +172,9 @@ class _Events:
 
 
 @pytest.fixture
-def probe() -> Iterator[tuple[SimProbe, SerialSource, _Events]]:
+def probe() -> Iterator[tuple[SimProbe, ProbeSource, _Events]]:
     events = _Events()
-    with SimProbe(speed=4.0) as sim, SerialSource(sim.port, sink=events) as source:
+    with SimProbe(speed=4.0) as sim, ProbeSource(sim.port, sink=events) as source:
         source.hello(timeout=5.0)
         yield sim, source, events
 
@@ -185,7 +184,7 @@ RECORD = CalRecord(1, -5012, 1 / 40_013.5, 78, 1_796_131_200, "TPF00042", 0)
 
 def test_record_survives_a_reset_of_the_simulated_probe(probe) -> None:
     sim, source, events = probe
-    stored = write_calibration(source, RECORD)
+    stored = source.write_calibration(RECORD)
     assert stored.pack() == RECORD.pack()
     events.drain()
     sim.reset()
@@ -205,7 +204,7 @@ def test_write_refused_or_read_back_different_is_an_error(probe) -> None:
 
     sim._handle = refuse  # type: ignore[method-assign]
     with pytest.raises(CalWriteError, match=r"did not store .* UNSUPPORTED"):
-        write_calibration(source, RECORD)
+        source.write_calibration(RECORD)
 
     def forgetful(cmd) -> None:  # acknowledges, but the EEPROM keeps its old bytes
         if cmd.type == FrameType.WRITE_CAL:
@@ -214,7 +213,7 @@ def test_write_refused_or_read_back_different_is_an_error(probe) -> None:
 
     sim._handle = forgetful  # type: ignore[method-assign]
     with pytest.raises(CalWriteError, match="reads back a different record"):
-        write_calibration(source, RECORD)
+        source.write_calibration(RECORD)
     assert source.read_calibration().serial == "SIM00001"
 
 
@@ -251,7 +250,7 @@ def test_tpforce_sim_bench_places_typed_masses_on_the_true_cell() -> None:
             def on_batch(self, batch: np.ndarray) -> None:
                 batches.put(batch.copy())
 
-        with SerialSource(port, sink=Sink()) as source:
+        with ProbeSource(port, sink=Sink()) as source:
             source.hello(timeout=5.0)
             proc.stdin.write("2.5\n")
             proc.stdin.flush()

@@ -172,7 +172,7 @@ def test_bench_record_passes_the_existing_record_check(tmp_path) -> None:
     import json
 
     from tpforce.cli import main
-    from tpforce.io.calrecords import load_record
+    from tpforce.io.calibration import load_record
 
     bench = Bench(CellParams(non_linearity_pct=0.03, hysteresis_pct=0.02))
     bench.ladder([1.0, 2.0, 5.0, 8.0, 10.0])
@@ -200,7 +200,7 @@ def test_example_records_load_and_say_whether_they_were_accepted() -> None:
     import json
     from pathlib import Path
 
-    from tpforce.io.calrecords import load_record
+    from tpforce.io.calibration import load_record
 
     folder = Path(__file__).resolve().parents[2] / "calibration" / "records"
     good = json.loads((folder / "SIM00002.json").read_text())

@@ -14,7 +14,7 @@ from conftest import SimulatedProbe
 from tpforce.core.calbench import BenchProcedure, Reading, build_record, eeprom_record
 from tpforce.core.events import DeviceInfo
 from tpforce.core.protocol import CalRecord
-from tpforce.io.calwrite import CalWriteError, write_calibration
+from tpforce.io.probe import CalWriteError
 from tpforce.io.sim.cell import CellParams, SimCell
 
 pytestmark = pytest.mark.firmware
@@ -70,12 +70,11 @@ def test_bench_record_goes_into_the_eeprom_and_survives_a_reset(sim_probe: Boot)
                           datetime(2026, 12, 1, tzinfo=timezone.utc))
     eeprom = eeprom_record(record)
     src = probe.source
-    assert write_calibration(src, eeprom).pack() == eeprom.pack()
+    assert src.write_calibration(eeprom).pack() == eeprom.pack()
     probe.drain_events()
     probe.control("reset")
     banner = probe.wait_event(DeviceInfo)
     assert banner.serial == "TPHIL001"
-    src.calibration = None
     again = src.read_calibration(timeout=5.0)
     assert again is not None and again.pack() == eeprom.pack()
     assert again.zero_counts == record["zero_counts"]
@@ -86,9 +85,9 @@ def test_firmware_refusing_a_record_is_reported_and_keeps_the_old_one(sim_probe:
     probe = sim_probe([100_000 + i for i in range(2000)])
     src = probe.source
     good = CalRecord(1, 8_123, 2.5e-5, 100, 1_767_225_600, "TPSIM042", 0)
-    write_calibration(src, good)
+    src.write_calibration(good)
     wrong_version = CalRecord(2, 1, 1.0, 100, 0, "TPSIM043", 0)
     with pytest.raises(CalWriteError, match=r"did not store the calibration .* BAD_RECORD"):
-        write_calibration(src, wrong_version)
+        src.write_calibration(wrong_version)
     kept = src.read_calibration(timeout=5.0)
     assert kept is not None and kept.pack() == good.pack()

@@ -26,9 +26,10 @@ from tpforce.cli.cellargs import add_cell_args, cell_from_args
 from tpforce.core import calbench as cb
 from tpforce.core.events import Event
 from tpforce.core.samples import SampleFlag
-from tpforce.io.calwrite import CalWriteError, write_calibration
-from tpforce.io.serial_source import CommandError, SerialSource, SourceOpenError
+from tpforce.core.source import SourceOpenError
+from tpforce.io.probe import CalWriteError, ProbeSource
 from tpforce.io.sim.cell import SimCell
+from tpforce.io.source import CommandError
 
 NO_DATA_S = 5.0  # no sample for this long: the probe stopped
 SIM = "sim"
@@ -203,7 +204,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 @contextlib.contextmanager
-def _connect(args: argparse.Namespace) -> Iterator[tuple[SerialSource, _Samples,
+def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
                                                          SimCell | None]]:
     """The probe (starting the simulated one for --port sim), streaming into a queue."""
     from tpforce.io.sim.probe import SimProbe
@@ -219,7 +220,7 @@ def _connect(args: argparse.Namespace) -> Iterator[tuple[SerialSource, _Samples,
         probe = SimProbe(cell=cell, serial=args.serial, speed=speed).start()
         port = probe.port
     samples = _Samples()
-    source = SerialSource(port, sink=samples, reconnect=False)
+    source = ProbeSource(port, sink=samples, reconnect=False)
     try:
         try:
             source.open()
@@ -267,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("input ended before the procedure did: nothing was saved") from None
 
 
-def _calibrate(args: argparse.Namespace, source: SerialSource, samples: _Samples,
+def _calibrate(args: argparse.Namespace, source: ProbeSource, samples: _Samples,
                operator: _Operator, serial: str, rate_sps: int, gain: int) -> int:
     who = args.operator or ("simulated bench" if args.bench else operator.ask(
         "  your name (kept in the record): ").strip())
@@ -316,7 +317,7 @@ def _calibrate(args: argparse.Namespace, source: SerialSource, samples: _Samples
         if args.quadratic:
             print("note: the EEPROM holds the linear fit; the quadratic is in the JSON record "
                   "(use it with --calibration FILE)")
-        write_calibration(source, cb.eeprom_record(record))
+        source.write_calibration(cb.eeprom_record(record))
         print("written to the probe's EEPROM and read back: identical")
     current = save_json(folder, f"{serial}.json", record)
     print(f"ACCEPTED: {current}")
@@ -411,7 +412,7 @@ def _report(result: cb.BenchResult) -> None:
               f"(typical {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
 
 
-def _verify(args: argparse.Namespace, source: SerialSource, samples: _Samples,
+def _verify(args: argparse.Namespace, source: ProbeSource, samples: _Samples,
             operator: _Operator, serial: str, rate_sps: int) -> int:
     try:
         stored = source.read_calibration(timeout=2.0)

@@ -39,6 +39,13 @@ IDENTIFY_TIMEOUT_S = handshake.HELLO_TIMEOUT_S
 HELLO_REPLY_S = 1.0  # an INFO this soon after one of our HELLOs is its answer, not a banner
 
 
+WRITE_TIMEOUT_S = 5.0  # the ATmega328P needs about 90 ms to write the record; a busy host more
+
+
+class CalWriteError(CommandError):
+    """The probe did not take a calibration record, or holds another; the message says which."""
+
+
 class ProbeSource(PortSource):
     """The tpforce probe: greets it, streams its samples to `sink`, sends commands."""
 
@@ -166,13 +173,26 @@ class ProbeSource(PortSource):
             if time.monotonic() >= deadline:
                 raise CommandError(f"READ_CAL: no CALIBRATION frame in {timeout:g} s")
 
-    def write_calibration(self, record: CalRecord, timeout: float = 2.0) -> CalRecord:
-        """Write `record` to the probe's EEPROM (WRITE_CAL), read it back and compare;
-        CommandError if the probe refuses it or the read-back differs."""
-        self.command(FrameType.WRITE_CAL, record.pack(), timeout=timeout)
-        back = self.read_calibration(timeout=timeout)
-        if back is None or back.pack() != record.pack():
-            raise CommandError("WRITE_CAL: the record read back differs from the one written")
+    def write_calibration(self, record: CalRecord,
+                          timeout: float = WRITE_TIMEOUT_S) -> CalRecord:
+        """Write `record` to the probe's EEPROM (WRITE_CAL), read it back and compare; the
+        probe's copy when it matches. CalWriteError (a CommandError) when the probe refuses
+        it (its reason named), does not answer, or reads back other bytes than were sent."""
+        data = record.pack()
+        try:
+            self.command(FrameType.WRITE_CAL, data, timeout=timeout)
+        except CommandError as exc:
+            raise CalWriteError(f"the probe did not store the calibration ({exc}); its "
+                                "previous record is unchanged only if it said so: read it back "
+                                "with 'tpforce calibrate --verify'") from None
+        try:
+            back = self.read_calibration(timeout=timeout)
+        except CommandError as exc:
+            raise CalWriteError(f"the calibration was sent but could not be read back ({exc}); "
+                                "write it again") from None
+        if back is None or back.pack() != data:
+            raise CalWriteError("the probe's EEPROM reads back a different record from the one "
+                                "written: write it again; if it persists the EEPROM is worn")
         self.record_damaged = False
         return back
 
