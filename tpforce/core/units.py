@@ -1,6 +1,6 @@
 """Force and pressure units: newtons to kgf, lbf, kPa and kgf/cm^2 on a probe tip.
 
-Figures (DOMAIN.md, SI): 1 kgf = 9.80665 N, 1 lbf = 4.4482216152605 N, 1 N on 1 cm^2 = 10 kPa,
+Figures (SI; docs/domain.md): 1 kgf = 9.80665 N, 1 lbf = 4.4482216152605 N, 1 N on 1 cm^2 = 10 kPa,
 1 kgf/cm^2 = 98.0665 kPa.
 """
 

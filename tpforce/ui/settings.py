@@ -24,7 +24,7 @@ SESSION_ONLY = frozenset({"muted", "alarm_sound"})
 
 @dataclass(frozen=True, slots=True)
 class LiveSettings:
-    """What the therapist chose last time; defaults rest on DOMAIN.md."""
+    """What the therapist chose last time; defaults: docs/domain.md."""
 
     unit: str = Unit.N.value
     tip_area_cm2: float = 1.0  # the standard algometer tip (DFNS)

@@ -1,6 +1,6 @@
 """The sounds, synthesised with numpy: gentle band cue, hold chime, IEC 60601-1-8-style alarms.
 
-IEC 60601-1-8 (DOMAIN.md): alarm signals have a fundamental of 150-1000 Hz and at least four
+IEC 60601-1-8 (docs/domain.md): alarm signals have a fundamental of 150-1000 Hz and at least four
 harmonics; common practice is high priority = 2 bursts of 5 pulses, medium = 3 pulses. The
 in-band cue and the chime are soft sines so that they never sound like an alarm.
 """

@@ -1,6 +1,6 @@
 """Drivers for force gauges clinics already own: Mark-10, Wagner FDX/FPX and FDIX, Shimpo.
 
-Command sets from the makers' manuals (DOMAIN.md): Mark-10 answers `?` with `value unit`;
+Command sets from the makers' manuals (docs/domain.md): Mark-10 answers `?` with `value unit`;
 Wagner FDX/FPX answer `?` with sign, digits and unit (`- 23.02 lbf`); Wagner FDIX streams
 after `C<rate>` and `CB` and forgets it on a power cycle, so the driver re-arms it when data
 stops; Shimpo FGV-X streams after `BB` and echoes commands.

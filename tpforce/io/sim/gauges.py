@@ -1,6 +1,6 @@
 """Emulators of ASCII force gauges on a pty, for the drivers' tests and for rehearsal.
 
-Each speaks its model's command set (DOMAIN.md) and replies with readings taken in turn
+Each speaks its model's command set (docs/domain.md) and replies with readings taken in turn
 from a list of exact strings, so a test can check the driver's newtons to the last bit.
 """
 

@@ -1,6 +1,6 @@
 """A simulated therapist's hand and scripted sessions, for a realistic virtual probe.
 
-Figures from DOMAIN.md: steady-hold CV about 4 %, physiological tremor 8-12 Hz growing with
+Figures (docs/domain.md): steady-hold CV about 4 %, physiological tremor 8-12 Hz growing with
 force, visual corrections about 1 Hz, reaction about 200 ms, ramps about 5 N/s, and without
 feedback an exponential sag of 8-15 % with a time constant of about 6.5 s.
 """
@@ -154,7 +154,7 @@ class Hand:
             else:
                 self._steady_s = 0.0
             self._last_target = target
-            if not self.feedback:  # unseen, a held force sags exponentially (DOMAIN.md)
+            if not self.feedback:  # unseen, a held force sags exponentially (docs/domain.md)
                 level *= 1.0 - self.sag_frac * (1.0 - math.exp(-self._steady_s / self.sag_tau_s))
             tremor = (self.tremor_frac * level + 0.02) * math.sin(self._phase)
             out[i] = max(level * (1 + self._wander) + tremor, 0.0)
