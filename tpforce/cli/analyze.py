@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 from tpforce.cli import UserError
 from tpforce.cli.argtypes import non_negative, positive
@@ -75,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
                         filter_window_s=args.filter, mode=args.hold_mode,
                         despike=not args.no_despike)
     result = analyze(t_s, force_n, band, config, inputs)
+    for warning in result.warnings:
+        print(f"tpforce analyze: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return 0

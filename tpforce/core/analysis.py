@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from tpforce.core.band import Band
-from tpforce.core.events import Event, Input, InputKind, OverThreshold, Phase
+from tpforce.core.events import BandWarning, Event, Input, InputKind, OverThreshold, Phase
 from tpforce.core.metrics import HoldMetrics
 from tpforce.core.replay import track
 from tpforce.core.samples import batch_from_force
 from tpforce.core.session import Session
-from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.core.tracker import HoldConfig, Tracker, band_warnings
 from tpforce.core.units import KGF_N, LBF_N
 
 
@@ -52,6 +52,12 @@ class AnalysisResult:
         escalations of one crossing are not counted again)."""
         return sum(isinstance(e, OverThreshold) and not e.escalation for e in self.events)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the band warnings said (a band centre under contact, a narrow band)."""
+        return list(dict.fromkeys(e.message for e in self.events
+                                  if isinstance(e, BandWarning)))
+
     def to_dict(self) -> dict[str, object]:
         """The JSON document of `tpforce analyze --json` (docs/analysis.md)."""
         b, c = self.band, self.config
@@ -66,6 +72,7 @@ class AnalysisResult:
             "samples": self.samples,
             "duration_s": self.duration_s,
             "over_threshold_count": self.over_threshold_count,
+            "warnings": self.warnings,
             "holds": [h.to_dict() for h in self.holds],
             "session": _clean(self.session.summary(self.tip_area_cm2)) if self.session else None,
         }
@@ -93,7 +100,9 @@ def analyze(t_s: np.ndarray, force_n: np.ndarray, band: Band | None,
     cfg = config or HoldConfig()
     tracker = Tracker(cfg, band, phase=Phase.BASELINE if inputs else Phase.TREATMENT)
     batch = batch_from_force(t_s, force_n)
-    events = track(batch, inputs or [], tracker)
+    t0 = float(t_s[0]) if len(t_s) else 0.0
+    events = band_warnings(band, cfg.contact_n, t0) if band is not None else []
+    events += track(batch, inputs or [], tracker)
     duration = float(t_s[-1] - t_s[0]) if len(t_s) else 0.0
     return AnalysisResult(tracker.band or band, cfg, len(batch), duration,
                           tuple(tracker.holds), tuple(events), tracker.session)

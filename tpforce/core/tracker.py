@@ -606,13 +606,7 @@ class Tracker:
         last = self.history.last_f
         self.machine.quiet_over = last >= band.over_n * (1.0 - cfg.alarm_margin_frac)
         events: list[Event] = [BandChanged(t_s, band.lo_n, band.hi_n, band.ppt_n)]
-        if band.centre_n < cfg.contact_n:
-            events.append(BandWarning(t_s, f"the band centre {band.centre_n:.1f} N is below "
-                                           f"contact ({cfg.contact_n:g} N): no hold can start"))
-        elif band.ppt_n < 3 * cfg.contact_n:
-            events.append(BandWarning(t_s, f"PPT {band.ppt_n:.1f} N is under 3x contact "
-                                           f"({cfg.contact_n:g} N): the band is narrow"))
-        return events
+        return events + band_warnings(band, cfg.contact_n, t_s)
 
     def _band_status(self) -> str:
         if self.band is not None:
@@ -664,6 +658,18 @@ class Tracker:
             time_refused=self.time_refused,
             refusal=self._refusal,
         )
+
+
+def band_warnings(band: Band, contact_n: float, t_s: float) -> list[Event]:
+    """A `BandWarning` when the band centre is below contact (no hold can start) or the PPT
+    is under 3x contact (a band narrower than the hand's own noise)."""
+    if band.centre_n < contact_n:
+        return [BandWarning(t_s, f"the band centre {band.centre_n:.1f} N is below "
+                                 f"contact ({contact_n:g} N): no hold can start")]
+    if band.ppt_n < 3 * contact_n:
+        return [BandWarning(t_s, f"PPT {band.ppt_n:.1f} N is under 3x contact "
+                                 f"({contact_n:g} N): the band is narrow")]
+    return []
 
 
 def _num(value: object) -> float:

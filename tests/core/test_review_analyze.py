@@ -1,0 +1,37 @@
+"""What a clinician sees from `tpforce analyze`: warnings said, crossings that mean harm."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.core.helpers import steps
+from tpforce.cli import main
+from tpforce.core.analysis import analyze
+from tpforce.core.band import Band
+from tpforce.core.events import BandWarning
+
+
+def _csv(path: Path, t: np.ndarray, f: np.ndarray) -> Path:
+    np.savetxt(path, np.c_[t, f], delimiter=",", header="t_s,force_n", comments="",
+               fmt="%.5f")
+    return path
+
+
+def test_a_low_threshold_is_warned_about_in_analyze(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """PPT 2.4 N puts the band centre (1.98 N) under contact (2 N): no hold can start, and
+    the therapist must be told so, not just shown 'no holds'."""
+    t, f = steps(80, [(1.0, 0.0), (10.0, 2.1), (1.0, 0.0)])
+    result = analyze(t, f, Band.relative(2.4), None)
+    assert any(isinstance(e, BandWarning) for e in result.events)
+    path = _csv(tmp_path / "low.csv", t, f)
+    assert main(["analyze", str(path), "--threshold", "2.4"]) == 0
+    out = capsys.readouterr()
+    assert "below contact" in out.err
+    assert main(["analyze", str(path), "--threshold", "2.4", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert any("below contact" in w for w in doc["warnings"])
