@@ -12,7 +12,7 @@ from tests.core.helpers import steps
 from tpforce.cli import main
 from tpforce.core.analysis import analyze
 from tpforce.core.band import Band
-from tpforce.core.events import BandWarning
+from tpforce.core.events import BandWarning, Input, InputKind, OverThreshold
 
 
 def _csv(path: Path, t: np.ndarray, f: np.ndarray) -> Path:
@@ -35,3 +35,19 @@ def test_a_low_threshold_is_warned_about_in_analyze(tmp_path: Path,
     assert main(["analyze", str(path), "--threshold", "2.4", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert any("below contact" in w for w in doc["warnings"])
+
+
+def test_trial_ramps_are_not_counted_as_over_threshold_crossings() -> None:
+    """A baseline trial ramps past the threshold by design (silent); only the treatment
+    overshoot is a crossing the summary reports."""
+    pieces = []
+    for peak in (21.0, 22.0, 21.5):  # three trials, marked by key at the peak
+        pieces += [(1.0, 0.0), (4.0, 20.0), (0.5, peak), (1.0, 0.0)]
+    pieces += [(1.0, 0.0), (10.0, 16.0), (0.5, 23.0), (10.0, 16.0), (1.0, 0.0)]
+    t, f = steps(80, pieces)
+    trial_s = 6.5
+    inputs = [Input.make(InputKind.MARK, k * trial_s + 5.4, -1, by="key") for k in range(3)]
+    result = analyze(t, f, None, None, inputs)
+    crossings = [e for e in result.events if isinstance(e, OverThreshold) and not e.escalation]
+    assert any(e.silent for e in crossings)  # the trial ramps were seen, shown only
+    assert result.over_threshold_count == 1

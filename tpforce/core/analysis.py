@@ -48,9 +48,11 @@ class AnalysisResult:
 
     @property
     def over_threshold_count(self) -> int:
-        """Crossings above the alarm level over the whole trace (hysteresis as live;
-        escalations of one crossing are not counted again)."""
-        return sum(isinstance(e, OverThreshold) and not e.escalation for e in self.events)
+        """Sounded crossings above the alarm level over the whole trace (hysteresis as live;
+        escalations of one crossing are not counted again; a trial ramp's silent crossing
+        is no harm and is not counted)."""
+        return sum(isinstance(e, OverThreshold) and not e.escalation and not e.silent
+                   for e in self.events)
 
     @property
     def warnings(self) -> list[str]:
