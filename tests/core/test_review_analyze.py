@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.core.helpers import steps
+from tests.core.scripted import session
 from tpforce.cli import main
 from tpforce.core.analysis import analyze
 from tpforce.core.band import Band
@@ -51,3 +52,24 @@ def test_trial_ramps_are_not_counted_as_over_threshold_crossings() -> None:
     crossings = [e for e in result.events if isinstance(e, OverThreshold) and not e.escalation]
     assert any(e.silent for e in crossings)  # the trial ramps were seen, shown only
     assert result.over_threshold_count == 1
+
+
+def test_analyze_keeps_the_button_marks_of_a_stream_csv(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """A session recorded with `tpforce stream` carries the patient's button in its flags:
+    scored with the phases as inputs, its trials are the button's marks."""
+    batch, treated_s = session(20.0, 2.0, 26.0)
+    path = tmp_path / "stream.csv"
+    with path.open("w") as fh:
+        fh.write("t_host_s,t_s,seq,raw,force_n,flags\n")
+        fh.write('# {"type": "DeviceInfo", "t_s": 0.0}\n')
+        for s in batch:
+            fh.write(f"{s['t_s']:.6f},{s['t_s']:.6f},{s['seq']},0,{s['force_n']:.6f},"
+                     f"{s['flags']}\n")
+    inputs = tmp_path / "inputs.csv"
+    inputs.write_text(f"t_s,input,args\n{treated_s:.3f},phase,phase=after\n")
+    assert main(["analyze", str(path), "--inputs", str(inputs), "--json"]) == 0
+    point = json.loads(capsys.readouterr().out)["session"][0]
+    assert len(point["trials_before_n"]) == 3 and len(point["trials_after_n"]) == 3
+    assert abs(point["ppt_before_n"] - 20.0) < 0.5 and abs(point["ppt_after_n"] - 26.0) < 0.5

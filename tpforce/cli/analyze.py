@@ -15,7 +15,7 @@ from tpforce.core.analysis import (
     analyze,
     parse_band,
     read_inputs,
-    read_trace_csv,
+    read_trace,
 )
 from tpforce.core.tracker import HoldConfig
 
@@ -68,14 +68,14 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--{opt} must be a number >= 0")
     try:
         band = None if args.threshold is None else parse_band(args.band, args.threshold)
-        t_s, force_n = read_trace_csv(args.file, args.time_unit, args.unit)
+        t_s, force_n, flags = read_trace(args.file, args.time_unit, args.unit)
         inputs = read_inputs(args.inputs) if args.inputs else None
     except (TraceError, ValueError) as exc:
         raise UserError(str(exc)) from None
     config = HoldConfig(contact_n=args.contact, grace_s=args.grace, target_s=args.target,
                         filter_window_s=args.filter, mode=args.hold_mode,
                         despike=not args.no_despike)
-    result = analyze(t_s, force_n, band, config, inputs)
+    result = analyze(t_s, force_n, band, config, inputs, flags)
     for warning in result.warnings:
         print(f"tpforce analyze: warning: {warning}", file=sys.stderr)
     if args.json:

@@ -2,8 +2,8 @@
 
 The trace goes through the same Tracker as live data, with the operator's inputs (if any)
 applied at their times, so a file gives what the live display would have shown. Without
-inputs the whole trace is treatment. `read_trace_csv` reads the plain `t_s,force_n` format
-other tools can write, `read_inputs` a `t_s,input,args` CSV or JSONL; both report bad input
+inputs the whole trace is treatment. `read_trace` reads the plain `t_s,force_n` format
+other tools can write (and a `stream` CSV with its flags), `read_inputs` a `t_s,input,args` CSV or JSONL; both report bad input
 by line.
 """
 
@@ -92,16 +92,17 @@ def _clean(value: object) -> object:
 
 
 def analyze(t_s: np.ndarray, force_n: np.ndarray, band: Band | None,
-            config: HoldConfig | None = None, inputs: list[Input] | None = None
-            ) -> AnalysisResult:
+            config: HoldConfig | None = None, inputs: list[Input] | None = None,
+            flags: np.ndarray | None = None) -> AnalysisResult:
     """Score a trace: every hold with its metrics; a hold still running at the end is STOPPED.
 
     Without inputs the whole trace is treatment; with them it starts in baseline trials
-    and the inputs set the phases.
+    and the inputs set the phases. `flags` (a `stream` CSV's) carry the patient's button,
+    gaps and saturation as they were live.
     """
     cfg = config or HoldConfig()
     tracker = Tracker(cfg, band, phase=Phase.BASELINE if inputs else Phase.TREATMENT)
-    batch = batch_from_force(t_s, force_n)
+    batch = batch_from_force(t_s, force_n, flags)
     t0 = float(t_s[0]) if len(t_s) else 0.0
     events = band_warnings(band, cfg.contact_n, t0) if band is not None else []
     events += track(batch, inputs or [], tracker)
@@ -215,14 +216,22 @@ def _scale(name: str, unit: str | None, table: dict[str, float], option: str | N
 
 def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = None,
                    unit: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Times (s) and forces (N) of a CSV trace (`read_trace` without the flags)."""
+    t, f, _ = read_trace(source, time_unit, unit)
+    return t, f
+
+
+def read_trace(source: str | Path | io.TextIOBase, time_unit: str | None = None,
+               unit: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Times (s) and forces (N) from a CSV trace, read by its header where it has one.
 
     Columns are found by name (`t_s`/`time`, `force_n`/`force`), with units in the header
     (`Time (ms)`, `Force (kgf)`, `t_ms`); `time_unit`/`unit` apply where it says nothing.
     Without a header, two columns are time and force and six are tpforce's `stream` CSV.
     The delimiter (`,` `;` tab) and a decimal comma are sniffed; `#` lines are comments.
-    Empty force cells and 'nan' are unknown samples. Raises TraceError naming the line or
-    the column it cannot place.
+    Empty force cells and 'nan' are unknown samples. The flags of a `stream` CSV (button,
+    gaps, saturation) are returned too, else None. Raises TraceError naming the line or the
+    column it cannot place.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -246,11 +255,12 @@ def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = N
             ((i, next(csv.reader([line], delimiter=delim))) for i, line in lines)]
     first = rows[0][1]
     ti, fi, t_scale, f_scale = 0, 1, 1.0, 1.0
+    gi: int | None = None  # the flags column of a `stream` CSV
     if not _numbers(first, decimal_comma):
         names = [_split_name(c) for c in first]
         bare = [n for n, _ in names]
         if tuple(bare[:6]) == _STREAM_COLUMNS:
-            ti, fi = 1, 4
+            ti, fi, gi = 1, 4, 5
         else:
             ti_opt = next((i for i, n in enumerate(bare) if n in _TIME_NAMES), None)
             fi_opt = next((i for i, n in enumerate(bare) if n in _FORCE_NAMES), None)
@@ -265,7 +275,7 @@ def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = N
         rows = rows[1:]
     else:
         if len(first) == len(_STREAM_COLUMNS):
-            ti, fi = 1, 4
+            ti, fi, gi = 1, 4, 5
         elif len(first) != 2:
             raise TraceError(f"{name}, line {rows[0][0]}: {len(first)} columns and no header; "
                              "cannot tell time from force (add a header t_s,force_n)")
@@ -273,13 +283,16 @@ def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = N
         f_scale = _scale("column 2", None, FORCE_UNITS, unit, "force", "--unit")
     times: list[float] = []
     forces: list[float] = []
-    need = max(ti, fi) + 1
+    flags: list[int] = []
+    need = max(ti, fi, -1 if gi is None else gi) + 1
     for lineno, row in rows:
         if len(row) < need:
             raise TraceError(f"{name}, line {lineno}: expected {need} columns, found {len(row)}")
         try:
             t = _num(row[ti], decimal_comma) * t_scale
             f = _num(row[fi], decimal_comma) * f_scale if row[fi] else math.nan
+            if gi is not None:
+                flags.append(int(row[gi]))
         except ValueError:
             raise TraceError(f"{name}, line {lineno}: not a number: "
                              f"{delim.join(row)[:60]!r}") from None
@@ -292,7 +305,8 @@ def read_trace_csv(source: str | Path | io.TextIOBase, time_unit: str | None = N
         forces.append(f)
     if not times:
         raise TraceError(f"{name}: no samples (expected lines of t_s,force_n)")
-    return np.array(times), np.array(forces)
+    return (np.array(times), np.array(forces),
+            np.array(flags, dtype=np.uint16) if gi is not None else None)
 
 
 def _num(cell: str, decimal_comma: bool) -> float:
