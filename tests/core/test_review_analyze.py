@@ -13,7 +13,7 @@ from tests.core.scripted import session
 from tpforce.cli import main
 from tpforce.core.analysis import analyze
 from tpforce.core.band import Band
-from tpforce.core.events import BandWarning, Input, InputKind, OverThreshold
+from tpforce.core.events import BandWarning, Input, InputKind, InputRefused, OverThreshold
 
 
 def _csv(path: Path, t: np.ndarray, f: np.ndarray) -> Path:
@@ -73,3 +73,23 @@ def test_analyze_keeps_the_button_marks_of_a_stream_csv(tmp_path: Path,
     point = json.loads(capsys.readouterr().out)["session"][0]
     assert len(point["trials_before_n"]) == 3 and len(point["trials_after_n"]) == 3
     assert abs(point["ppt_before_n"] - 20.0) < 0.5 and abs(point["ppt_after_n"] - 26.0) < 0.5
+
+
+def test_a_tare_among_the_inputs_does_not_crash_analyze(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """A live session's inputs include its tares; the trace's force already has them, so
+    analyze scores the rest and says the tare was not re-applied (no traceback)."""
+    t, f = steps(80, [(1.0, 0.0), (4.0, 20.0), (1.0, 0.0)])
+    result = analyze(t, f, None, None, [Input.make(InputKind.TARE, 0.5, -1),
+                                        Input.make(InputKind.MARK, 4.9, -1, by="key")])
+    assert result.session is not None
+    assert result.session.points[0].trials_before_n == [20.0]
+    refused = [e for e in result.events if isinstance(e, InputRefused)]
+    assert [e.kind for e in refused] == [InputKind.TARE]
+    path = _csv(tmp_path / "t.csv", t, f)
+    inputs = tmp_path / "in.csv"
+    inputs.write_text("t_s,input,args\n0.5,tare,\n4.9,mark,by=key\n")
+    assert main(["analyze", str(path), "--inputs", str(inputs)]) == 0
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "tare" in out.err

@@ -17,6 +17,7 @@ from tpforce.core.analysis import (
     read_inputs,
     read_trace,
 )
+from tpforce.core.events import InputRefused
 from tpforce.core.tracker import HoldConfig
 
 
@@ -78,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(t_s, force_n, band, config, inputs, flags)
     for warning in result.warnings:
         print(f"tpforce analyze: warning: {warning}", file=sys.stderr)
+    for e in result.events:
+        if isinstance(e, InputRefused):
+            print(f"tpforce analyze: input {e.kind.value} at {e.t_s:.2f} s refused: {e.reason}",
+                  file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return 0

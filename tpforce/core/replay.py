@@ -14,7 +14,7 @@ import numpy as np
 
 from tpforce.core.band import Band
 from tpforce.core.calibration import Calibration
-from tpforce.core.events import Event, Input
+from tpforce.core.events import Event, Input, InputKind, InputRefused
 from tpforce.core.processor import Processor
 from tpforce.core.tracker import HoldConfig, Tracker
 
@@ -66,7 +66,8 @@ def recompute(raw: np.ndarray, inputs: Sequence[Input], calibration: Calibration
 
 
 def track(batch: np.ndarray, inputs: Sequence[Input], tracker: Tracker) -> list[Event]:
-    """Run a calibrated batch through `tracker` with inputs applied at their positions."""
+    """Run a calibrated batch through `tracker` with inputs applied at their positions (a
+    tare is listed, refused: the calibrated force already includes it)."""
     events: list[Event] = []
     pos = 0
     for after, inp in positions(batch["t_s"], inputs):
@@ -74,7 +75,13 @@ def track(batch: np.ndarray, inputs: Sequence[Input], tracker: Tracker) -> list[
             events += tracker.process(batch[pos:after])
             pos = after
         t = float(batch["t_s"][pos - 1]) if pos else inp.t_s
-        events += tracker.apply(Input(t, inp.kind, pos - 1, inp.args))
+        stamped = Input(t, inp.kind, pos - 1, inp.args)
+        if inp.kind in (InputKind.TARE, InputKind.TARE_ANYWAY):
+            # A calibrated trace already has its tares in it: said, not applied twice.
+            events += [stamped, InputRefused(t, inp.kind, "not re-applied: the force in "
+                                                          "the trace already includes it")]
+            continue
+        events += tracker.apply(stamped)
     if pos < len(batch):
         events += tracker.process(batch[pos:])
     return events + tracker.finish()
