@@ -3,8 +3,8 @@
 The trace goes through the same Tracker as live data, with the operator's inputs (if any)
 applied at their times, so a file gives what the live display would have shown. Without
 inputs the whole trace is treatment. `read_trace` reads the plain `t_s,force_n` format
-other tools can write (and a `stream` CSV with its flags), `read_inputs` a `t_s,input,args` CSV or JSONL; both report bad input
-by line.
+other tools can write (and a `stream` CSV with its flags), `read_inputs` a `t_s,input,args`
+CSV or JSONL; both report bad input by line.
 """
 
 from __future__ import annotations
