@@ -20,10 +20,11 @@ from typing import TextIO
 import numpy as np
 
 from tpforce.cli.argtypes import baud, non_negative, positive
+from tpforce.cli.lsl_options import add_lsl_args, calibration_for, make_source, outlet_from_args
 from tpforce.cli.wiring import resolve_port
 from tpforce.core.calibration import Calibration
 from tpforce.core.events import Disconnected, Event
-from tpforce.io.drivers import DRIVERS, calibration_for, make_source
+from tpforce.io.drivers import DRIVERS
 from tpforce.io.recorder import Recorder, RecordingError, event_to_dict
 from tpforce.io.serial_source import SourceOpenError
 
@@ -62,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
     add_calibration_arg(p)
+    add_lsl_args(p)
     p.set_defaults(run=run)
 
 
@@ -121,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     recorder = None
     gone: Disconnected | None = None
+    outlet = None
     if args.record:
         try:
             recorder = Recorder(args.record, meta={"port": args.port, "driver": args.driver})
@@ -134,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         _print(item, args.format, out)
         if recorder is not None:
             (recorder.on_batch if isinstance(item, np.ndarray) else recorder.on_event)(item)
+        if outlet is not None:
+            (outlet.on_batch if isinstance(item, np.ndarray) else outlet.on_event)(item)
     owned = None
     try:
         port, owned = resolve_port(args.port, args.driver)
@@ -149,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         with source:
             if calibration_for(source) is None:  # the probe: counts to newtons here
                 tap.calibration = choose_calibration(source, args.calibration)  # type: ignore[arg-type]
+            outlet = outlet_from_args(args, source, tap.calibration)
             if args.format == "csv":
                 out.write(",".join(COLUMNS) + "\n")
             end = time.monotonic() + args.duration if args.duration is not None else math.inf
@@ -171,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if outlet is not None:
+            outlet.close()
         if recorder is not None:
             recorder.close()
         if owned is not None:
