@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tpforce.cli.argtypes import non_negative, positive
+from tpforce.cli.lsl_options import add_lsl_args, outlet_from_args
 from tpforce.cli.wiring import Session, open_session, qt_display_problem
 from tpforce.core.calibration import Calibration
 from tpforce.core.tracker import HoldConfig
@@ -44,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="what speaks on the port (default: the tpforce probe)")
     add_calibration_arg(p)
     add_window_args(p)
+    add_lsl_args(p)
     p.set_defaults(run=run)
 
 
@@ -59,6 +61,8 @@ def launch_window(session: Session, args: argparse.Namespace, title: str, device
     options = WindowOptions(title=title, duration_s=args.duration, screenshot=args.screenshot,
                             settings_path=args.settings, overrides=overrides,
                             full_screen=args.fullscreen, max_rate_sps=max_rate_sps)
+    if outlet := outlet_from_args(args, session.source, session.processor.calibration):
+        session.processor.add_consumer(outlet)  # closed with the processor
     source = session.source
     health = getattr(source, "health", None)
     # NO SIGNAL within 250 ms for the probe; a slow gauge gets its own reading interval.
@@ -111,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
     except SourceOpenError as exc:
         raise UserError(str(exc)) from None
     try:
-        if args.driver != "probe":
-            return launch_window(session, args, f"tpforce - {args.driver} on {args.port}",
-                                 f"{args.driver} on {args.port}", 1000.0)
+        if args.driver != "probe" or args.port.startswith("lsl:"):
+            return launch_window(session, args, f"tpforce - {session.source.driver} on {args.port}",
+                                 f"{session.source.driver} on {args.port}", 1000.0)
         try:
             info = session.source.hello(timeout=3.0)  # type: ignore[union-attr]
         except CommandError as exc:

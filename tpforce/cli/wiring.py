@@ -6,12 +6,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from tpforce.cli.lsl_options import calibration_for, make_source
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer, EventQueue
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.drivers import calibration_for, make_source
 from tpforce.io.serial_source import SerialSource
 from tpforce.io.source import PortLister, Source, SourceOpenError
 

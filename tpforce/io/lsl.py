@@ -216,21 +216,19 @@ class LslInlet:
     # -- the reader thread ----------------------------------------------------------------
 
     def _read_loop(self, inlet: Any) -> None:
-        buf = np.zeros((1024, inlet.info().channel_count()), dtype=np.float64)
         last_sample = time.monotonic()
         next_correction = last_sample + CORRECTION_EVERY_S
         seq = 0
         while not self._stop.is_set():
             try:
-                _, stamps = inlet.pull_chunk(timeout=PULL_TIMEOUT_S, max_samples=len(buf),
-                                             dest_obj=buf)
+                values, stamps = inlet.pull_chunk(timeout=PULL_TIMEOUT_S, max_samples=1024)
                 now = time.monotonic()
                 if now >= next_correction:
                     self._correction = inlet.time_correction(timeout=0.0)
                     next_correction = now + CORRECTION_EVERY_S
             except Exception as exc:  # a lost stream is recovered by liblsl; say so, retry
                 log.warning("%s: %s", self.url, exc)
-                stamps, now = [], time.monotonic()
+                values, stamps, now = [], [], time.monotonic()
             if stamps:
                 n = len(stamps)
                 t = np.asarray(stamps, dtype=np.float64)
@@ -238,7 +236,7 @@ class LslInlet:
                 batch["t_s"] = t
                 batch["t_host_s"] = np.minimum(t + self._correction - self._offset_s, now)
                 batch["seq"] = np.arange(seq, seq + n)
-                force = buf[:n, 0]
+                force = np.asarray(values, dtype=np.float64).reshape(n, -1)[:, 0]
                 raw = np.nan_to_num(force * UN_PER_N, nan=0.0)
                 batch["raw"] = np.clip(np.round(raw), -RAW_LIMIT, RAW_LIMIT)
                 batch["force_n"] = force
