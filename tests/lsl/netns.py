@@ -233,6 +233,66 @@ def inlet(name: str) -> dict[str, Any]:
     return result
 
 
+def session(name: str) -> dict[str, Any]:
+    """A processor's session events (holds, marks, alarms) through an `LslOutlet`."""
+    import numpy as np
+    import pylsl
+
+    from tpforce.core.band import Band
+    from tpforce.core.calibration import Calibration
+    from tpforce.core.processor import Processor
+    from tpforce.core.samples import batch_from_force
+    from tpforce.core.tracker import HoldConfig, Tracker
+    from tpforce.io.lsl import ForceStreamInfo, LslOutlet
+    from tpforce.io.recorder import event_to_dict
+
+    class Events:
+        def __init__(self) -> None:
+            self.seen: list[Any] = []
+
+        def on_batch(self, batch: Any) -> None:
+            pass
+
+        def on_event(self, event: Any) -> None:
+            self.seen.append(event)
+
+        def close(self) -> None:
+            pass
+
+    outlet = LslOutlet(name, ForceStreamInfo(rate_hz=100.0))
+    inlet = pylsl.StreamInlet(pylsl.resolve_byprop("name", name + "-markers", 1, 30.0)[0])
+    inlet.open_stream(timeout=30.0)
+    events = Events()
+    processor = Processor(Calibration(n_per_count=1e-6), Tracker(HoldConfig(filter_window_s=0.0),
+                                                                 Band(15.0, 18.0, 20.0)),
+                          [outlet, events])
+    processor.set_target_s(1.0)
+    rate, base = 100, 1000.0
+    pieces = [(0.5, 0.0), (1.5, 16.5), (0.3, 25.0), (0.5, 16.5), (0.5, 0.0)]
+    force = np.concatenate([np.full(round(d * rate), f) for d, f in pieces])
+    t = np.arange(len(force)) / rate
+    batch = batch_from_force(t, force)
+    batch["raw"] = np.round(force * 1e6)
+    batch["t_host_s"] = t + base
+    for k in range(0, len(batch), 10):
+        processor.on_batch(batch[k:k + 10].copy())
+        if k == 150:
+            processor.mark_threshold()
+    processor.stop_hold()
+    want = [event_to_dict(e) for e in events.seen]
+    texts: list[str] = []
+    stamps: list[float] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while len(texts) < len(want) and time.monotonic() < deadline:
+        chunk, ts = inlet.pull_chunk(timeout=0.05)
+        texts += [row[0] for row in chunk]
+        stamps += ts
+    processor.close()
+    return {"want": json.loads(json.dumps(want)), "got": [json.loads(x) for x in texts],
+            "stamps": stamps, "t_s": [e.t_s for e in events.seen], "base": base,
+            "offset": outlet.offset_s}
+
+
 def missing(name: str) -> dict[str, Any]:
     """`tpforce stream --port lsl:NAME` where no such stream exists."""
     proc = tpforce("stream", "--port", f"lsl:{name}", "--duration", "1")
@@ -250,7 +310,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.communicate()
 
 
-SCENARIOS = {"publish": publish, "roundtrip": roundtrip, "inlet": inlet, "missing": missing}
+SCENARIOS = {"publish": publish, "roundtrip": roundtrip, "inlet": inlet, "session": session,
+             "missing": missing}
 
 if __name__ == "__main__":
     loopback_up()

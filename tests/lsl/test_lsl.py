@@ -114,3 +114,17 @@ def test_lsl_without_pylsl_names_the_extra() -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "pip install 'tpforce[lsl]'" in proc.stderr
     assert proc.stdout == ""  # refused before any port was opened
+
+
+def test_session_events_reach_the_marker_stream_at_their_sample_times(scenario: Any) -> None:
+    got = scenario("session", "tpforce-session")
+    kinds = [e["type"] for e in got["want"]]
+    for kind in ("HoldStarted", "HoldCompleted", "ThresholdMarked", "OverThreshold",
+                 "HoldEnded", "ZoneChanged", "BandChanged"):
+        assert kind in kinds
+    assert got["got"] == got["want"]  # every event, in order, as JSON
+    # after the first sample, an event's stamp is its sample time on the LSL clock
+    first_batch = kinds.index("ZoneChanged")
+    stamps = np.array(got["stamps"][first_batch:])
+    want = np.array(got["t_s"][first_batch:]) + got["base"] + got["offset"]
+    np.testing.assert_allclose(stamps, want, atol=1e-6)
