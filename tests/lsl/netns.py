@@ -293,6 +293,31 @@ def session(name: str) -> dict[str, Any]:
             "offset": outlet.offset_s}
 
 
+def live(name: str) -> dict[str, Any]:
+    """`tpforce live --port sim --lsl NAME` (offscreen window): a pylsl inlet reads it."""
+    import pylsl
+
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    window = tpforce("live", "--port", "sim", "--lsl", name, "--duration", "20",
+                     "--settings", os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                                                f"{name}.ini"))
+    try:
+        inlet = pylsl.StreamInlet(pylsl.resolve_byprop("name", name, 1, 60.0)[0])
+        inlet.open_stream(timeout=30.0)
+        header = inlet.info().as_xml()
+        values: list[float] = []
+        stamps: list[float] = []
+        deadline = time.monotonic() + DEADLINE_S
+        while len(values) < 80 and time.monotonic() < deadline:
+            chunk, ts = inlet.pull_chunk(timeout=0.05)
+            values += [row[0] for row in chunk]
+            stamps += ts
+        return {"values": values, "stamps": stamps, "header": header,
+                "alive": window.poll() is None}
+    finally:
+        _stop(window)
+
+
 def missing(name: str) -> dict[str, Any]:
     """`tpforce stream --port lsl:NAME` where no such stream exists."""
     proc = tpforce("stream", "--port", f"lsl:{name}", "--duration", "1")
@@ -311,6 +336,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 SCENARIOS = {"publish": publish, "roundtrip": roundtrip, "inlet": inlet, "session": session,
+             "live": live,
              "missing": missing}
 
 if __name__ == "__main__":

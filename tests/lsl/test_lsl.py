@@ -128,3 +128,14 @@ def test_session_events_reach_the_marker_stream_at_their_sample_times(scenario: 
     stamps = np.array(got["stamps"][first_batch:])
     want = np.array(got["t_s"][first_batch:]) + got["base"] + got["offset"]
     np.testing.assert_allclose(stamps, want, atol=1e-6)
+
+
+def test_live_window_publishes_with_lsl(scenario: Any) -> None:
+    got = scenario("live", "tpforce-live")
+    assert got["alive"]  # the window was still open while it published
+    assert len(got["values"]) >= 80
+    assert np.all(np.diff(got["stamps"]) >= 0)
+    assert np.all(np.isfinite(got["values"]))
+    info = ET.fromstring(got["header"])
+    assert info.findtext("desc/acquisition/serial_number") == "SIM00001"
+    assert float(info.findtext("nominal_srate") or 0) == 80.0

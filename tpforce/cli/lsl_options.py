@@ -11,6 +11,7 @@ import datetime
 import math
 from typing import Any
 
+from tpforce.cli.argtypes import non_negative
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer
 from tpforce.io import drivers
@@ -37,12 +38,15 @@ class _LslAction(argparse.Action):
         setattr(namespace, self.dest, str(name))
 
 
-def add_lsl_args(p: argparse.ArgumentParser) -> None:
-    """Add `--lsl [NAME]` (publish force and events) and `--lsl-wait S` to a parser."""
+def add_lsl_args(p: argparse.ArgumentParser, wait: bool = False) -> None:
+    """Add `--lsl [NAME]` (publish force and events) to a parser, and with `wait` (commands
+    that can hold their samples back) `--lsl-wait S`."""
     p.add_argument("--lsl", nargs="?", action=_LslAction, default=None, metavar="NAME",
                    help=f"publish force (N) and events as Lab Streaming Layer streams NAME and "
                         f"NAME-markers (default name: {DEFAULT_NAME}; needs tpforce[lsl])")
-    p.add_argument("--lsl-wait", type=float, default=0.0, metavar="S",
+    if not wait:
+        return
+    p.add_argument("--lsl-wait", type=non_negative, default=0.0, metavar="S",
                    help="with --lsl: hold samples (none are lost) until a recorder reads the "
                         "force stream, up to S seconds")
 
@@ -57,7 +61,7 @@ def outlet_from_args(args: argparse.Namespace, source: object,
     from tpforce.io.lsl import LslOutlet
 
     outlet = LslOutlet(name, stream_info(args, source, calibration))
-    if args.lsl_wait > 0:
+    if getattr(args, "lsl_wait", 0) > 0:
         outlet.wait_for_consumers(args.lsl_wait)
     return outlet
 

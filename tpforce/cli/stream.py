@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
     add_calibration_arg(p)
-    add_lsl_args(p)
+    add_lsl_args(p, wait=True)
     p.set_defaults(run=run)
 
 
