@@ -217,7 +217,7 @@ def inlet(name: str) -> dict[str, Any]:
         health = src.health()
     src.close()  # a second close is harmless
     batches = [x for x in seen if isinstance(x, np.ndarray)]
-    rows = np.concatenate(batches) if batches else np.zeros(0)
+    rows: Any = np.concatenate(batches) if batches else np.zeros(0)
     result.update({
         "kinds": [type(x).__name__ for x in seen if not isinstance(x, np.ndarray)],
         "force": rows["force_n"].tolist() if len(rows) else [],
