@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tpforce.cli.argtypes import non_negative, positive
-from tpforce.cli.wiring import Pipeline, open_pipeline, qt_display_problem
+from tpforce.cli.lsl_options import add_lsl_args, lsl_extras
+from tpforce.cli.wiring import LSL_PORT, Pipeline, open_pipeline, qt_display_problem
 from tpforce.core.source import SourceOpenError
 from tpforce.core.tracker import HoldConfig
 
@@ -39,11 +40,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
     p.add_argument("--port", required=True, metavar="PORT",
                    help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://...), "
-                        "'auto' or 'sim'")
+                        "'auto', 'sim' or 'lsl:NAME' (a Lab Streaming Layer force stream)")
     p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
                    help="what speaks on the port (default: the tpforce probe)")
     add_calibration_arg(p)
     add_window_args(p)
+    add_lsl_args(p)
     p.set_defaults(run=run)
 
 
@@ -82,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"tpforce live: {problem}", file=sys.stderr)
         return 2
-    if args.calibration is not None and args.driver != "probe":
-        raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
+    if args.calibration is not None and (args.driver != "probe" or args.port.startswith(LSL_PORT)):
+        raise UserError("--calibration is for the tpforce probe; gauges and LSL streams report "
+                        "newtons already")
     try:
         pipeline = open_pipeline(args.port, driver=args.driver, hold=HoldConfig(),
-                                 choose=calibration_chooser(args.calibration))
+                                 choose=calibration_chooser(args.calibration),
+                                 late_extras=lsl_extras(args))
     except SourceOpenError as exc:
         raise UserError(str(exc)) from None
     with pipeline:

@@ -20,7 +20,8 @@ from typing import TextIO
 import numpy as np
 
 from tpforce.cli.argtypes import baud, non_negative, positive
-from tpforce.cli.wiring import open_pipeline
+from tpforce.cli.lsl_options import add_lsl_args, lsl_extras
+from tpforce.cli.wiring import LSL_PORT, open_pipeline
 from tpforce.core.events import Disconnected, Event
 from tpforce.core.source import SourceOpenError
 from tpforce.io.drivers import DRIVERS
@@ -33,7 +34,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     """The options that choose and configure a source (shared with other commands)."""
     p.add_argument("--port", required=True, metavar="PORT",
                    help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://host:port, "
-                        "rfc2217://...), 'auto' to find the probe, 'sim' for the simulated one")
+                        "rfc2217://...), 'auto' to find the probe, 'sim' for the simulated one, "
+                        "'lsl:NAME' for a Lab Streaming Layer force stream")
     p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
                    help="what speaks on the port (default: the tpforce probe)")
     p.add_argument("--baud", type=baud, metavar="N", help="baud rate (default: the driver's)")
@@ -61,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--record", metavar="PATH", help="also record to this recording folder")
     add_calibration_arg(p)
+    add_lsl_args(p, wait=True)
     p.set_defaults(run=run)
 
 
@@ -113,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     from tpforce.cli import UserError
     from tpforce.io.calibration import calibration_chooser
 
-    if args.calibration is not None and args.driver != "probe":
-        raise UserError("--calibration is for the tpforce probe; gauges report newtons already")
+    if args.calibration is not None and (args.driver != "probe" or args.port.startswith(LSL_PORT)):
+        raise UserError("--calibration is for the tpforce probe; gauges and LSL streams report "
+                        "newtons already")
     tap = _Tap()
     out = sys.stdout
     gone: Disconnected | None = None
@@ -123,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         pipeline = open_pipeline(args.port, driver=args.driver, driver_options=options,
                                  choose=calibration_chooser(args.calibration), extras=[tap],
-                                 record=args.record, reconnect=reconnect)
+                                 late_extras=lsl_extras(args), record=args.record,
+                                 reconnect=reconnect)
     except (SourceOpenError, ValueError, re.error, OSError) as exc:
         raise UserError(str(exc)) from None
     try:

@@ -1,10 +1,12 @@
 """The one wiring: source -> processor -> ring buffer, event queue, recorder and extras.
 
 `live`, `demo`, `stream` and the tests all build their pipeline here. `open_pipeline`
-opens a port by name (`sim`, `auto`, a path or a pyserial URL); `start_pipeline` takes any
-`core.source.Source` (a recording player, an LSL inlet). Either way the source is opened
-into a `HeldSink`, the calibration is chosen from what the device said, and only then do
-samples reach the processor: none is tracked with the wrong calibration.
+opens a port by name (`sim`, `auto`, a path, a pyserial URL or `lsl:NAME`, a Lab Streaming
+Layer stream); `start_pipeline` takes any `core.source.Source` (a recording player, an LSL
+inlet). Either way the source is opened into a `HeldSink`, the calibration is chosen from
+what the device said, consumers that need to know the device (`late_extras`, e.g. the LSL
+outlet) are made, and only then do samples reach the processor: none is tracked with the
+wrong calibration, and every consumer gets every sample.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ from tpforce.io.source import PortLister
 
 SIM_PORT = "sim"
 AUTO_PORT = "auto"
+LSL_PORT = "lsl:"  # `lsl:NAME`: the Lab Streaming Layer stream called NAME
 
 CalibrationChooser = Callable[[Source], Calibration]
 """Picks the calibration once the source is open (it may raise cli.UserError)."""
+
+LateExtras = Callable[[Source, Calibration], Sequence[Consumer]]
+"""Makes consumers from the open source and the chosen calibration, before any sample is
+released to the processor (so they miss none); it may raise SourceOpenError."""
 
 
 @dataclass
@@ -129,24 +136,33 @@ def start_pipeline(
     hold: HoldConfig | None = None,
     ring_s: float = 120.0,
     extras: Sequence[Consumer] = (),
+    late_extras: LateExtras | None = None,
     record: str | os.PathLike[str] | None = None,
     owned: Sequence[Any] = (),
 ) -> Pipeline:
-    """Open `source` and run it into a fresh processor with the chosen calibration."""
+    """Open `source` and run it into a fresh processor with the chosen calibration;
+    `late_extras` adds consumers made from the open device before its first sample."""
     held = HeldSink()
     source.sink = held
+    late: list[Consumer] = []
     try:
         source.open()
         calibration = choose(source)
+        if late_extras is not None:
+            late = list(late_extras(source, calibration))
+        consumers = [*extras, *late]
         rate = max(source.nominal_rate_sps, 80.0)
         ring = SampleRing(int(ring_s * rate))
         events = EventQueue()
-        processor = Processor(calibration, Tracker(hold), [ring, events, *extras])
-        pipeline = Pipeline(source, processor, ring, events, list(extras), list(owned))
+        processor = Processor(calibration, Tracker(hold), [ring, events, *consumers])
+        pipeline = Pipeline(source, processor, ring, events, consumers, list(owned))
         if record is not None:
             pipeline.start_recording(record)
     except BaseException:
         source.close()
+        for consumer in late:
+            with contextlib.suppress(Exception):
+                consumer.close()
         raise
     held.release(processor)
     return pipeline
@@ -162,12 +178,19 @@ def open_pipeline(
     hold: HoldConfig | None = None,
     ring_s: float = 120.0,
     extras: Sequence[Consumer] = (),
+    late_extras: LateExtras | None = None,
     record: str | os.PathLike[str] | None = None,
     reconnect: bool = True,
     lister: PortLister | None = None,
 ) -> Pipeline:
-    """Open `url` (a port, a pyserial URL, `sim` or `auto`) with `driver` and start the
-    pipeline; SourceOpenError (one line with the fix) or ValueError on a bad option."""
+    """Open `url` (a port, a pyserial URL, `sim`, `auto` or `lsl:NAME`) with `driver` and
+    start the pipeline; SourceOpenError (one line with the fix) or ValueError on a bad option."""
+    if url.startswith(LSL_PORT):
+        from tpforce.io.lsl import inlet_for_port
+
+        inlet = inlet_for_port(url, driver, reconnect=reconnect, **(driver_options or {}))
+        return start_pipeline(inlet, choose=choose, hold=hold, ring_s=ring_s, extras=extras,
+                              late_extras=late_extras, record=record)
     port, sim = resolve_port(url, driver, sim_options)
     try:
         if sim is not None and lister is None:
@@ -175,7 +198,7 @@ def open_pipeline(
         source = make_source(port, driver, None, reconnect=reconnect, lister=lister,
                              **(driver_options or {}))
         return start_pipeline(source, choose=choose, hold=hold, ring_s=ring_s,
-                              extras=extras, record=record,
+                              extras=extras, late_extras=late_extras, record=record,
                               owned=[sim] if sim is not None else [])
     except BaseException:
         if sim is not None:
