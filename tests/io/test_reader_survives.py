@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import serial
@@ -32,7 +33,7 @@ class ReconnectBreaksOnce(Reconnector):
 
     failures = 0
 
-    def find(self, identify: Identify, stopped=lambda: False  # type: ignore[no-untyped-def]
+    def find(self, identify: Identify, stopped: Callable[[], bool] = lambda: False
              ) -> tuple[serial.SerialBase, str, bytes] | None:
         if self.failures == 0:
             self.failures += 1
