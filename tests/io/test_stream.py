@@ -182,3 +182,34 @@ def test_sigint_during_the_greeting_exits_130_without_a_traceback() -> None:
         os.close(slave)
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_the_steady_fast_path_gives_exactly_what_the_general_path_gives() -> None:
+    """Random streams with wraps, losses, resets, jitter and damaged rows, cut at random:
+    the assembler with its fast path and without it agree on every sample, event and count."""
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        n = 3000
+        step = rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 2, 5], size=n)  # mostly steady, some losses
+        seq = (np.cumsum(step) + int(rng.integers(0, WRAP))) % WRAP
+        jitter = rng.integers(-30, 30, size=n)
+        t_us = (np.cumsum(step * 1000 + jitter) + int(rng.integers(0, WRAP))) % WRAP
+        restart = int(rng.integers(500, n))
+        seq[restart:] = np.arange(n - restart)  # the device restarted
+        t_us[restart:] = np.arange(n - restart) * 1000
+        damaged = rng.choice(n, size=5, replace=False)
+        seq[damaged] ^= 1 << int(rng.integers(8, 30))  # damage a CRC let through
+        rows = wire(seq, t_us)
+        cuts = np.sort(rng.choice(np.arange(1, n), size=900, replace=False))
+        fast, general = StreamAssembler(), StreamAssembler()
+        general.fast_path = False
+        got: dict[bool, tuple[list[np.ndarray], list[object]]] = {True: ([], []), False: ([], [])}
+        for i, part in enumerate(np.split(rows, cuts)):
+            for asm in (fast, general):
+                batch, events = asm.assemble(part, 0.003 * i)
+                got[asm.fast_path][0].append(batch)
+                got[asm.fast_path][1].extend(events)
+        a, b = np.concatenate(got[True][0]), np.concatenate(got[False][0])
+        assert a.tobytes() == b.tobytes(), f"trial {trial}"
+        assert got[True][1] == got[False][1]
+        assert fast.stats == general.stats

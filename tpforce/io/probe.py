@@ -1,10 +1,11 @@
 """The tpforce probe on any pyserial URL: wire protocol v1 frames into sample batches.
 
-The reader thread and reconnect live in `tpforce.io.source.PortSource`, the greeting in
-`tpforce.io.handshake`; this module speaks the rest of the probe's protocol
-(firmware/PROTOCOL.md): decode frames, assemble samples, answer commands. `open()` returns
-once the probe said who it is and what calibration it holds, so no sample is tracked before
-its calibration is known.
+`ProbeProtocol` is the probe's device protocol (firmware/PROTOCOL.md): decode frames,
+assemble samples, tell a banner from an answer, match commands to their ACKs, and recognise
+the probe on a port by its serial number; the greeting itself is `tpforce.io.handshake`.
+`ProbeSource` puts it on a port (`tpforce.io.source.PortSource`: transport, reader thread,
+watchdog, reconnect) and adds the probe's commands. `open()` returns once the probe said who
+it is and what calibration it holds, so no sample is tracked before its calibration is known.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from tpforce.core.source import STALE_S, Device, Sink, SourceHealth, SourceOpenE
 from tpforce.core.stream import StreamAssembler
 from tpforce.io import handshake
 from tpforce.io.calibration import record_calibration
-from tpforce.io.source import CommandError, PortLister, PortSource
+from tpforce.io.reconnect import PortLister, Reconnector
+from tpforce.io.source import CommandError, DeviceProtocol, PortSource
 
 IDENTIFY_TIMEOUT_S = handshake.HELLO_TIMEOUT_S
 HELLO_REPLY_S = 1.0  # an INFO this soon after one of our HELLOs is its answer, not a banner
@@ -46,26 +48,18 @@ class CalWriteError(CommandError):
     """The probe did not take a calibration record, or holds another; the message says which."""
 
 
-class ProbeSource(PortSource):
-    """The tpforce probe: greets it, streams its samples to `sink`, sends commands."""
-
-    frame_end = b"\x00"
+class ProbeProtocol(DeviceProtocol):
+    """The probe's wire protocol v1: frames to samples and events, commands to ACKs."""
 
     driver = "probe"
+    frame_end = b"\x00"
+    default_baudrate = 115200
+    try_unknown_ports = True  # any port of the same VID:PID may hold it: HELLO tells
 
-    def __init__(
-        self,
-        url: str,
-        sink: Sink | None = None,
-        baudrate: int = 115200,
-        stale_s: float = STALE_S,
-        reconnect: bool = True,
-        lister: PortLister | None = None,
-        identify_timeout_s: float = IDENTIFY_TIMEOUT_S,
-        read_cal_timeout_s: float = handshake.READ_CAL_TIMEOUT_S,
-        greet: bool = True,
-    ) -> None:
-        super().__init__(url, sink, baudrate, stale_s, reconnect, lister)
+    def __init__(self, identify_timeout_s: float = IDENTIFY_TIMEOUT_S,
+                 read_cal_timeout_s: float = handshake.READ_CAL_TIMEOUT_S,
+                 greet: bool = True) -> None:
+        super().__init__()
         self.decoder = Decoder()
         self.assembler = StreamAssembler()
         self.info: Info | None = None
@@ -74,24 +68,22 @@ class ProbeSource(PortSource):
         self.handshake_retries = 0  # requests sent again at open() because answers were lost
         self.identify_timeout_s = identify_timeout_s
         self.read_cal_timeout_s = read_cal_timeout_s
+        self.infos = 0  # INFO frames seen (banners and answers)
+        self.greet = greet  # False: a link that only carries frames (loop:// in tests)
         self._tokens = itertools.count(1)
         self._others: list[CalRecord | NoCalRecord | Info] = []
         self._replies: queue.Queue[Ack | CalRecord | NoCalRecord | Info] = queue.Queue()
-        self.infos = 0  # INFO frames seen (banners and answers)
-        self.greet = greet  # False: a link that only carries frames (loop:// in tests)
         self._hellos: list[float] = []  # until when each unanswered HELLO may be answered
         self._greeting_stop = threading.Event()
 
-    # -- the interface --------------------------------------------------------------------
+    # -- what the source reports ----------------------------------------------------------
 
-    @property
-    def device(self) -> Device | None:
+    def device(self, where: str) -> Device | None:
         """The probe as its INFO frame describes it."""
         info = self.info
         if info is None:
             return None
-        return Device("tpforce probe", info.serial, float(info.rate_sps), info.firmware,
-                      self.port)
+        return Device("tpforce probe", info.serial, float(info.rate_sps), info.firmware, where)
 
     @property
     def nominal_rate_sps(self) -> float:
@@ -103,10 +95,15 @@ class ProbeSource(PortSource):
         """The probe's own record (None: never written or damaged, see `record_damaged`)."""
         return record_calibration(self.record) if self.record is not None else None
 
-    def close(self) -> None:
-        """Stop the reader (and a greeting in progress) and close the port."""
-        self._greeting_stop.set()
-        super().close()
+    def health(self) -> SourceHealth:
+        """Decoder and assembler counters."""
+        d, a = self.decoder.stats, self.assembler.stats
+        return SourceHealth(
+            good_frames=d.frames, samples=a.samples, crc_errors=d.crc_errors,
+            framing_errors=d.framing_errors + d.unknown_frames, lost_frames=a.lost,
+            resyncs=self.resyncs, reconnects=0, resets=a.resets, sink_errors=0,
+            connected=False, signal=False,
+        )
 
     # -- commands -------------------------------------------------------------------------
 
@@ -115,7 +112,7 @@ class ProbeSource(PortSource):
         token = next(self._tokens) & 0xFF or next(self._tokens) & 0xFF
         if ftype == FrameType.HELLO:
             self._expect_info(1, timeout)
-        self.write(encode_command(ftype, token, args))
+        self.link.write(encode_command(ftype, token, args))
         self._others = []
         deadline = time.monotonic() + timeout
         while True:
@@ -138,7 +135,7 @@ class ProbeSource(PortSource):
                 return reply
 
     def hello(self, timeout: float = 1.0) -> Info:
-        """Ask the probe who it is again (it said so at `open()`); retried within `timeout`."""
+        """Ask the probe who it is again; retried within `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             seen = self.infos
@@ -175,9 +172,8 @@ class ProbeSource(PortSource):
 
     def write_calibration(self, record: CalRecord,
                           timeout: float = WRITE_TIMEOUT_S) -> CalRecord:
-        """Write `record` to the probe's EEPROM (WRITE_CAL), read it back and compare; the
-        probe's copy when it matches. CalWriteError (a CommandError) when the probe refuses
-        it (its reason named), does not answer, or reads back other bytes than were sent."""
+        """Write `record` to the EEPROM (WRITE_CAL), read it back and compare; the probe's
+        copy when it matches. CalWriteError when refused, unanswered or read back different."""
         data = record.pack()
         try:
             self.command(FrameType.WRITE_CAL, data, timeout=timeout)
@@ -204,34 +200,70 @@ class ProbeSource(PortSource):
             except queue.Empty:
                 return out
 
-    def health(self) -> SourceHealth:
-        """Decoder and assembler counters together with the reader's own."""
-        d, a = self.decoder.stats, self.assembler.stats
-        return SourceHealth(
-            good_frames=d.frames, samples=a.samples, crc_errors=d.crc_errors,
-            framing_errors=d.framing_errors + d.unknown_frames, lost_frames=a.lost,
-            resyncs=self.resyncs, reconnects=self.reconnects, resets=a.resets,
-            sink_errors=self.sink_errors, connected=self.connected, signal=self.signal,
-        )
+    # -- what the reader calls ------------------------------------------------------------
 
-    # -- the reader side ------------------------------------------------------------------
-
-    def _on_connect(self, ser: serial.SerialBase) -> None:
-        """The first open: greet the probe (INFO, then its record) before any sample."""
-        if self.info is not None or not self.greet:
-            return  # a reconnect: `_identify` greeted it already
+    def connection_made(self, ser: serial.SerialBase, first: bool) -> None:
+        """The first open: greet the probe (INFO, then its record) before any sample.
+        A reconnect needs nothing: `identify` greeted it already."""
+        if not first or self.info is not None or not self.greet:
+            return
         self._greeting_stop.clear()
         try:
             greeting = handshake.greet(ser, hello_timeout_s=self.identify_timeout_s,
                                        read_cal_timeout_s=self.read_cal_timeout_s,
                                        stop=self._greeting_stop)
         except handshake.HandshakeError as exc:
-            raise SourceOpenError(f"{self.url}: the device does not answer as a tpforce probe "
-                                  f"({exc}); try --driver for another gauge") from None
+            raise SourceOpenError(f"{self.link.port}: the device does not answer as a tpforce "
+                                  f"probe ({exc}); try --driver for another gauge") from None
         self._greeted(greeting.info)
         self._expect_info(greeting.hellos_sent - 1)
         self.record, self.record_damaged = greeting.record, greeting.record_damaged
         self.handshake_retries = greeting.retries
+
+    def close(self) -> None:
+        """End a greeting in progress."""
+        self._greeting_stop.set()
+
+    def identify(self, ser: serial.SerialBase) -> tuple[bool, bytes]:
+        """Greet the device on `ser`; ours if the serial number in its INFO matches."""
+        try:
+            info, sent = handshake.hello(ser, self.identify_timeout_s, self.link.stopping)
+        except handshake.HandshakeError:
+            return False, b""
+        want = self.info.serial if self.info is not None else None
+        if want is not None and info.serial != want:
+            return False, b""
+        self._expect_info(sent - 1)
+        return True, b""
+
+    def link_restarted(self) -> None:
+        """Arrival times from before a reconnect are no guide to those after it."""
+        self.assembler.link_restarted()
+
+    def data_received(self, data: bytes, now: float) -> None:
+        """Frames to samples (delivered as one batch) and replies (queued for commands)."""
+        link = self.link
+        stats = self.decoder.stats
+        bad_before = stats.crc_errors + stats.framing_errors + stats.unknown_frames
+        decoded = self.decoder.feed(data)
+        if stats.crc_errors + stats.framing_errors + stats.unknown_frames > bad_before:
+            self.resyncs += 1
+        for msg in decoded.messages:
+            if isinstance(msg, Info):
+                if not self._is_reply(time.monotonic()) and (self.info is not None
+                                                             or self.assembler.stats.samples):
+                    self.assembler.device_reset()  # a banner: the probe restarted
+                self._greeted(msg)
+                self._replies.put(msg)
+            elif isinstance(msg, Ack | CalRecord | NoCalRecord):
+                self._replies.put(msg)
+            elif isinstance(msg, Log):
+                link.emit(DeviceLog(link.last_t_s, msg.level, msg.text))
+        if len(decoded.samples):
+            batch, events = self.assembler.assemble(decoded.samples, now)
+            for event in events:
+                link.emit(event)
+            link.deliver(batch, now)
 
     def _expect_info(self, hellos: int, within_s: float = 0.0) -> None:
         """`hellos` HELLOs are out: as many INFO frames soon after are answers, not banners."""
@@ -249,50 +281,70 @@ class ProbeSource(PortSource):
     def _greeted(self, info: Info) -> None:
         self.info = info
         self.infos += 1
-        self._emit(DeviceInfo(self.last_t_s, info.protocol, info.firmware, info.board,
-                              info.adc, info.rate_sps, info.gain, info.streaming, info.serial,
-                              info.caps))
-
-    def _probe_unknown_ports(self) -> bool:
-        return True
-
-    def _identify(self, ser: serial.SerialBase) -> tuple[bool, bytes]:
-        """Greet the device on `ser`; ours if the serial number in its INFO matches."""
-        try:
-            info, sent = handshake.hello(ser, self.identify_timeout_s, self.stopping)
-        except handshake.HandshakeError:
-            return False, b""
-        want = self.info.serial if self.info is not None else None
-        if want is not None and info.serial != want:
-            return False, b""
-        self._expect_info(sent - 1)
-        return True, b""
-
-    def _link_restarted(self) -> None:
-        self.assembler.link_restarted()
-
-    def _on_bytes(self, data: bytes, now: float) -> None:
-        stats = self.decoder.stats
-        bad_before = stats.crc_errors + stats.framing_errors + stats.unknown_frames
-        decoded = self.decoder.feed(data)
-        if stats.crc_errors + stats.framing_errors + stats.unknown_frames > bad_before:
-            self.resyncs += 1
-        for msg in decoded.messages:
-            if isinstance(msg, Info):
-                if not self._is_reply(time.monotonic()) and (self.info is not None
-                                                             or self.assembler.stats.samples):
-                    self.assembler.device_reset()  # a banner: the probe restarted
-                self._greeted(msg)
-                self._replies.put(msg)
-            elif isinstance(msg, Ack | CalRecord | NoCalRecord):
-                self._replies.put(msg)
-            elif isinstance(msg, Log):
-                self._emit(DeviceLog(self.last_t_s, msg.level, msg.text))
-        if len(decoded.samples):
-            batch, events = self.assembler.assemble(decoded.samples, now)
-            for event in events:
-                self._emit(event)
-            self._deliver(batch, now)
+        link = self.link
+        link.emit(DeviceInfo(link.last_t_s, info.protocol, info.firmware, info.board,
+                             info.adc, info.rate_sps, info.gain, info.streaming, info.serial,
+                             info.caps))
 
 
-__all__ = ["CommandError", "ProbeSource"]
+def _delegate(name: str, doc: str) -> property:
+    """A read-write attribute of the source that lives on its protocol."""
+    return property(lambda self: getattr(self.protocol, name),
+                    lambda self, value: setattr(self.protocol, name, value), doc=doc)
+
+
+class ProbeSource(PortSource):
+    """The tpforce probe on a port: greets it, streams its samples to `sink`, sends commands."""
+
+    protocol: ProbeProtocol
+
+    def __init__(
+        self,
+        url: str,
+        sink: Sink | None = None,
+        baudrate: int = 115200,
+        stale_s: float = STALE_S,
+        reconnect: bool = True,
+        lister: PortLister | None = None,
+        identify_timeout_s: float = IDENTIFY_TIMEOUT_S,
+        read_cal_timeout_s: float = handshake.READ_CAL_TIMEOUT_S,
+        greet: bool = True,
+        protocol: ProbeProtocol | None = None,
+        reconnector: Reconnector | None = None,
+    ) -> None:
+        proto = protocol if protocol is not None else ProbeProtocol(
+            identify_timeout_s, read_cal_timeout_s, greet)
+        super().__init__(url, sink, baudrate, stale_s, reconnect, lister, protocol=proto,
+                         reconnector=reconnector)
+
+    decoder = _delegate("decoder", "The frame decoder (its `stats` count frames and errors).")
+    assembler = _delegate("assembler", "The sample assembler (its `stats` count losses).")
+    info = _delegate("info", "The probe's INFO (None before it answered).")
+    record = _delegate("record", "The EEPROM record read at open() (None: none).")
+    record_damaged = _delegate("record_damaged", "READ_CAL answered BAD_RECORD.")
+    handshake_retries = _delegate("handshake_retries",
+                                  "Requests sent again at open() because answers were lost.")
+    infos = _delegate("infos", "INFO frames seen (banners and answers).")
+    greet = _delegate("greet", "False: a link that only carries frames.")
+    identify_timeout_s = _delegate("identify_timeout_s", "How long HELLO is tried.")
+    read_cal_timeout_s = _delegate("read_cal_timeout_s", "How long READ_CAL is tried.")
+
+    def command(self, ftype: FrameType, args: bytes = b"", timeout: float = 1.0) -> Ack:
+        """Send a command and wait for its ACK; raises CommandError on NACK or time-out."""
+        return self.protocol.command(ftype, args, timeout)
+
+    def hello(self, timeout: float = 1.0) -> Info:
+        """Ask the probe who it is again (it said so at `open()`); retried within `timeout`."""
+        return self.protocol.hello(timeout)
+
+    def read_calibration(self, timeout: float = 2.0) -> CalRecord | None:
+        """Read the EEPROM record now (None if never written); see `ProbeProtocol`."""
+        return self.protocol.read_calibration(timeout)
+
+    def write_calibration(self, record: CalRecord,
+                          timeout: float = WRITE_TIMEOUT_S) -> CalRecord:
+        """Write `record` to the EEPROM and read it back; see `ProbeProtocol`."""
+        return self.protocol.write_calibration(record, timeout)
+
+
+__all__ = ["CalWriteError", "CommandError", "ProbeProtocol", "ProbeSource"]

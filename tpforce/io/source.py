@@ -1,21 +1,26 @@
-"""A source on a serial port: the reader thread and reconnect, for any device protocol.
+"""A source on a serial port: a reader thread that composes four separate pieces.
 
-`PortSource` satisfies `tpforce.core.source.Source`. It opens a pyserial URL (a real port,
-`loop://`, `socket://`, `rfc2217://`) through `tpforce.io.transport`, reads it on its own
-thread, and looks for the device again when the port vanishes (`tpforce.io.ports` picks
-the candidates). What the bytes mean is the device protocol's business: a subclass says
-how to turn bytes into samples (`_on_bytes`), what to do while idle (`_on_tick`), how to
-greet the device on a fresh port (`_on_connect`) and recognise it (`_identify`). The
-stale-signal watchdog is `core.source.StaleWatch`; failure isolation is `core.consumer.FanOut`.
+`PortSource` satisfies `tpforce.core.source.Source`. Like pyserial's `ReaderThread` with its
+`Protocol`, it owns no knowledge of what the bytes mean; it puts together:
+
+- the transport (`tpforce.io.transport.Transport`): the open pyserial URL, reads and writes;
+- a `DeviceProtocol` (the probe's in `tpforce.io.probe`, each gauge's in
+  `tpforce.io.drivers`): turns bytes into sample batches and events, greets or arms the
+  device on a fresh port, polls while idle, and says whether a device is the one it lost;
+- the stale-signal watchdog (`core.source.StaleWatch`): SignalLost / SignalRestored;
+- a `Reconnector` (`tpforce.io.reconnect`): where and how often to look for a lost device.
+
+Failure isolation for the sink is `core.consumer.FanOut`. A protocol talks back only
+through its `Link` (write, emit, deliver), so it can be driven without a port or a thread.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import serial
@@ -31,16 +36,107 @@ from tpforce.core.source import (
     SourceOpenError,
     StaleWatch,
 )
-from tpforce.io.ports import reconnect_candidates
-from tpforce.io.transport import CommandError, open_port, usb_identity
+from tpforce.io.reconnect import PortLister, Reconnector
+from tpforce.io.transport import CommandError, Transport, open_port
 
 log = logging.getLogger(__name__)
 
-RECONNECT_BACKOFF_S = (0.05, 0.1, 0.2, 0.25)
 BATCH_INTERVAL_S = 0.003  # the shortest time between hand-offs; only fast streams feel it
 
-PortLister = Callable[[], list[str]]
-"""Returns candidate ports (paths or URLs) to look for a lost device on, best first."""
+
+class Link(Protocol):
+    """What a device protocol may do with the source it serves."""
+
+    port: str
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the device; CommandError if the port is not open right now."""
+
+    def emit(self, event: Event) -> None:
+        """Hand an event to the sink."""
+
+    def deliver(self, batch: np.ndarray, now: float) -> None:
+        """Hand a batch of samples (received at host time `now`) to the sink."""
+
+    @property
+    def last_t_s(self) -> float:
+        """Device time of the last sample delivered (events are stamped with it)."""
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once the source is closing: long waits poll it."""
+
+
+class DeviceProtocol:
+    """One device's protocol: bytes in, samples and events out, through a `Link`.
+
+    Subclasses override what their device needs; the defaults describe a device that
+    streams by itself, needs no greeting and cannot be told apart from another.
+    """
+
+    driver = "base"
+    frame_end = b"\n"  # the byte that ends a frame (a line) on this kind of device
+    default_baudrate = 115200
+    stale_s = STALE_S
+    try_unknown_ports = False  # may other ports of the same VID:PID be tried on reconnect
+
+    def __init__(self) -> None:
+        self.resyncs = 0  # reads in which bytes had to be dropped to regain frame sync
+        self._link: Link | None = None
+
+    @property
+    def link(self) -> Link:
+        """The source this protocol serves (set by `bind`)."""
+        if self._link is None:
+            raise RuntimeError("the protocol is not bound to a source")
+        return self._link
+
+    def bind(self, link: Link) -> None:
+        """Serve `link` from now on."""
+        self._link = link
+
+    # -- what the reader calls ------------------------------------------------------------
+
+    def connection_made(self, ser: serial.SerialBase, first: bool) -> None:
+        """The port is open (`first`: at `open()`, else after a reconnect): greet or arm
+        the device. SourceOpenError at the first open means it is not the right device."""
+
+    def identify(self, ser: serial.SerialBase) -> tuple[bool, bytes]:
+        """Is the device on `ser` ours? The verdict and any bytes read meanwhile."""
+        return True, b""
+
+    def link_restarted(self) -> None:
+        """A new connection: arrival times from before are no guide to those after."""
+
+    def data_received(self, data: bytes, now: float) -> None:
+        """Decode `data` (read at host time `now`); deliver samples and events."""
+        raise NotImplementedError
+
+    def tick(self, now: float) -> None:
+        """Called after every read, data or not: poll, re-arm, time out."""
+
+    def close(self) -> None:
+        """The source is closing: end any wait in progress."""
+
+    # -- what the source reports ----------------------------------------------------------
+
+    def device(self, where: str) -> Device | None:
+        """The device as far as the protocol knows it (None: not identified yet)."""
+        return Device(self.driver, where=where)
+
+    @property
+    def nominal_rate_sps(self) -> float:
+        """The rate the device runs at, as far as known (0: unknown)."""
+        return 0.0
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """Counts to newtons for this device's samples (None: the device holds no record)."""
+        return None
+
+    def health(self) -> SourceHealth:
+        """The protocol's own counts; the source fills in the link's (reconnects, ...)."""
+        return SourceHealth(0, 0, 0, 0, 0, self.resyncs, 0, 0, 0, False, False)
 
 
 class _SinkOnly:
@@ -58,46 +154,47 @@ class _SinkOnly:
 
 
 class PortSource:
-    """A `core.source.Source` on a pyserial URL, pumped from a reader thread."""
+    """A `core.source.Source` on a pyserial URL: transport, protocol, watchdog and
+    reconnector run by one reader thread."""
 
-    default_baudrate = 115200
-    driver = "base"
-    frame_end = b"\n"  # the byte that ends a frame (a line) on this kind of device
+    protocol_class: type[DeviceProtocol] = DeviceProtocol
 
     def __init__(
         self,
         url: str,
         sink: Sink | None = None,
         baudrate: int | None = None,
-        stale_s: float = STALE_S,
+        stale_s: float | None = None,
         reconnect: bool = True,
         lister: PortLister | None = None,
+        protocol: DeviceProtocol | None = None,
+        reconnector: Reconnector | None = None,
     ) -> None:
+        self.protocol = protocol if protocol is not None else self.protocol_class()
         self.url = url
         self.port = url  # where the device is now (changes on reconnect)
         self._out = FanOut()
         if sink is not None:
             self.sink = sink
-        self._watch = StaleWatch(stale_s)
-        self.baudrate = baudrate or self.default_baudrate
+        self._watch = StaleWatch(stale_s if stale_s is not None else self.protocol.stale_s)
+        self.baudrate = baudrate or self.protocol.default_baudrate
         self.reconnect = reconnect
-        self.lister = lister
+        self.reconnector = reconnector if reconnector is not None else Reconnector(
+            url, self.baudrate, lister, self.protocol.try_unknown_ports)
         self.batch_interval_s = BATCH_INTERVAL_S
         self._last_handoff = -1.0
         self.reconnects = 0
-        self.resyncs = 0
-        self._usb_serial: str | None = None
-        self._usb_id: tuple[int | None, int | None] = (None, None)
-        self._serial: serial.SerialBase | None = None
+        self.transport = Transport()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._write_lock = threading.Lock()
-        self._lost_since: float | None = None
-        self._backoff = 0
-
-    # -- lifecycle ------------------------------------------------------------------------
+        self.protocol.bind(self)
 
     # -- the interface (core.source.Source) ---------------------------------------------
+
+    @property
+    def driver(self) -> str:
+        """The device protocol's name (`--driver`)."""
+        return self.protocol.driver
 
     @property
     def sink(self) -> Sink:
@@ -119,24 +216,34 @@ class PortSource:
         self._watch.stale_s = value
 
     @property
+    def lister(self) -> PortLister | None:
+        """Where to look for a lost device (None: by USB identity)."""
+        return self.reconnector.lister
+
+    @property
+    def resyncs(self) -> int:
+        """Reads in which bytes had to be dropped to regain frame sync."""
+        return self.protocol.resyncs
+
+    @property
     def sink_errors(self) -> int:
         """Exceptions raised by the sink so far, each reported as ConsumerFailed."""
         return self._out.failures
 
     @property
     def device(self) -> Device | None:
-        """The device as far as the port tells (drivers that know more say more)."""
-        return Device(self.driver, where=self.port) if self.connected else None
+        """The device as its protocol knows it (None while not connected or not known)."""
+        return self.protocol.device(self.port) if self.connected else None
 
     @property
     def nominal_rate_sps(self) -> float:
         """The rate the device runs at, as far as known (0: unknown)."""
-        return 0.0
+        return self.protocol.nominal_rate_sps
 
     @property
     def calibration(self) -> Calibration | None:
         """Counts to newtons for this device's samples (None: the device holds no record)."""
-        return None
+        return self.protocol.calibration
 
     @property
     def last_t_s(self) -> float:
@@ -153,19 +260,22 @@ class PortSource:
         """Samples are arriving (no SignalLost outstanding)."""
         return not self._watch.lost
 
+    @property
+    def connected(self) -> bool:
+        """True while the port is open (False between a disconnect and the reconnect)."""
+        return self.transport.is_open
+
     def open(self) -> PortSource:
         """Open the port and start the reader; raises SourceOpenError with a one-line fix."""
         if self._thread is not None:
             return self
         ser = open_port(self.url, self.baudrate)
-        serial_no, vid, pid = usb_identity(self.url)
-        self._usb_serial, self._usb_id = serial_no, (vid, pid)
+        self.reconnector.opened(self.url)
         try:
-            self._serial = ser
-            self._on_connect(ser)
+            self.transport.attach(ser)
+            self.protocol.connection_made(ser, first=True)
         except BaseException:  # Ctrl-C during the greeting closes the port too
-            ser.close()
-            self._serial = None
+            self.transport.close()
             raise
         self._stop.clear()
         self._thread = threading.Thread(target=self._read_loop,
@@ -174,13 +284,14 @@ class PortSource:
         return self
 
     def close(self) -> None:
-        """Stop the reader and close the port; safe to call twice."""
+        """Stop the reader (and a greeting in progress) and close the port; safe twice."""
         self._stop.set()
+        self.protocol.close()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
         self._thread = None
-        self._close_port()
+        self.transport.close()
 
     def __enter__(self) -> PortSource:
         return self.open()
@@ -188,73 +299,37 @@ class PortSource:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def connected(self) -> bool:
-        """True while the port is open (False between a disconnect and the reconnect)."""
-        return self._serial is not None
-
     def health(self) -> SourceHealth:
-        """Counts of good and bad frames, losses, resyncs, reconnects and sink errors."""
-        return SourceHealth(0, 0, 0, 0, 0, self.resyncs, self.reconnects, 0, self.sink_errors,
-                            self.connected, self.signal)
+        """The protocol's counts of frames, errors and losses with the link's own."""
+        return dataclasses.replace(
+            self.protocol.health(), resyncs=self.resyncs, reconnects=self.reconnects,
+            sink_errors=self.sink_errors, connected=self.connected, signal=self.signal)
+
+    # -- the link (what the protocol may call) -------------------------------------------
 
     def write(self, data: bytes) -> None:
         """Send bytes to the device; CommandError if the port is not open right now."""
-        with self._write_lock:
-            ser = self._serial
-            if ser is None:
-                raise CommandError("the port is not open")
-            try:
-                ser.write(data)
-            except (serial.SerialException, OSError) as exc:
-                raise CommandError(f"{self.port}: write failed ({exc})") from None
+        self.transport.write(data, self.port)
 
-    # -- for subclasses -------------------------------------------------------------------
-
-    def _on_connect(self, ser: serial.SerialBase) -> None:
-        """The port is open (first time or after a reconnect): arm the device if it needs it."""
-
-    def _on_bytes(self, data: bytes, now: float) -> None:
-        """Decode `data`, deliver samples with `_deliver` and events with `_emit`."""
-        raise NotImplementedError
-
-    def _on_tick(self, now: float) -> None:
-        """Called after every read, data or not: poll, re-arm, time out."""
-
-    def _identify(self, ser: serial.SerialBase) -> tuple[bool, bytes]:
-        """Is the device on `ser` ours? Returns the verdict and any bytes read meanwhile."""
-        return True, b""
-
-    def _candidates(self) -> list[str]:
-        """Where to look for the device after it vanished."""
-        if self.lister is not None:
-            return list(self.lister())
-        return reconnect_candidates(self.url, self._usb_serial, self._probe_unknown_ports(),
-                                    self._usb_id)
-
-    def _probe_unknown_ports(self) -> bool:
-        """Whether other ports of the same VID:PID may be tried (the probe answers HELLO)."""
-        return False
-
-    # -- delivery (the FanOut isolates a sink that raises) ------------------------------
-
-    def _emit(self, event: Event) -> None:
+    def emit(self, event: Event) -> None:
+        """Hand an event to the sink (a sink that raises is reported, never fatal)."""
         self._out.on_event(event)
 
-    def _deliver(self, batch: np.ndarray, now: float) -> None:
+    def deliver(self, batch: np.ndarray, now: float) -> None:
         """Hand a batch to the sink, raising SignalRestored first if the signal was lost."""
         restored = self._watch.batch(batch, now)
         if restored is not None:
-            self._emit(restored)
+            self._out.on_event(restored)
         if len(batch):
             self._out.on_batch(batch)
 
     # -- the reader thread ----------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        while not self._stop.is_set():
-            ser = self._serial
-            if ser is None:
+        stop, transport, protocol = self._stop, self.transport, self.protocol
+        frame_end = protocol.frame_end
+        while not stop.is_set():
+            if not transport.is_open:
                 if not self.reconnect:
                     break
                 try:
@@ -263,116 +338,69 @@ class PortSource:
                     self._report(exc)
                     back = False
                 if not back:
-                    delay = RECONNECT_BACKOFF_S[min(self._backoff, len(RECONNECT_BACKOFF_S) - 1)]
-                    self._backoff += 1
-                    self._stop.wait(delay)
+                    stop.wait(self.reconnector.next_delay_s())
                 continue
             try:
-                data = ser.read(ser.in_waiting or 1)
-                if data and ser.in_waiting:  # read(1) woke on the first byte: take the rest
-                    data += ser.read(ser.in_waiting)
-                now = time.monotonic()
-                hold_s = self._last_handoff + self.batch_interval_s - now
-                if hold_s > 0 and self.frame_end in data:
-                    # Bytes came sooner than one batch interval after the last hand-off: take
-                    # what else arrives in the rest of it, so a fast stream is handed on in
-                    # batches of several samples instead of paying per-batch costs per frame.
-                    self._stop.wait(hold_s)
-                    if ser.in_waiting:
-                        data += ser.read(ser.in_waiting)
-                    now = time.monotonic()
+                data, now = transport.read(frame_end, self._last_handoff + self.batch_interval_s,
+                                           stop)
             except (serial.SerialException, OSError, TypeError, AttributeError, ValueError) \
                     as exc:
-                if self._stop.is_set():
+                if stop.is_set():
                     break
                 self._port_lost(exc)
                 continue
-            if self.frame_end in data:
+            if frame_end in data:
                 self._last_handoff = now
             try:
                 if data:
-                    self._on_bytes(data, now)
-                self._on_tick(now)
+                    protocol.data_received(data, now)
+                protocol.tick(now)
             except Exception as exc:  # report a bug, keep acquiring
                 self._report(exc)
             finally:
-                self._check_stale(now)  # whatever failed above, a silent stream is said so
+                lost = self._watch.check(now)  # whatever failed above, silence is said so
+                if lost is not None:
+                    self.emit(lost)
 
     def _report(self, exc: Exception) -> None:
         """A bug met on the reader thread: log it and say so, then carry on."""
         log.exception("reader error")
-        self._emit(SourceError(self.last_t_s, f"{self.port}: {type(exc).__name__}: {exc}"))
+        self.emit(SourceError(self.last_t_s, f"{self.port}: {type(exc).__name__}: {exc}"))
 
     def _port_lost(self, exc: BaseException) -> None:
         """The port failed: close it, say so, and end any hold via SignalLost."""
-        self._close_port()
+        self.transport.close()
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "returned no data" in reason or "Input/output error" in reason:
             reason = "the device was disconnected"
-        self._emit(SourceError(self.last_t_s, f"{self.port}: {reason}"))
-        self._emit(Disconnected(self.last_t_s, self.port, reason))
-        self._signal_lost()
-        self._lost_since = time.monotonic()
-        self._backoff = 0
-
-    def _try_reconnect(self) -> bool:
-        """One pass over the candidate ports; True once the device is back."""
-        try:
-            candidates = self._candidates()
-        except Exception:
-            log.exception("port lister failed")
-            return False
-        for port in candidates:
-            if self._stop.is_set():
-                return False
-            try:
-                ser = open_port(port, self.baudrate)
-            except SourceOpenError:
-                continue
-            try:
-                ours, pending = self._identify(ser)
-            except (serial.SerialException, OSError, ValueError, TypeError):
-                ours, pending = False, b""
-            if not ours:
-                ser.close()
-                continue
-            now = time.monotonic()
-            with self._write_lock:
-                self._serial = ser
-            self.port = port
-            self.reconnects += 1
-            self._link_restarted()
-            gap = now - (self._lost_since or now)
-            self._emit(Reconnected(self.last_t_s, port, gap))
-            try:
-                self._on_connect(ser)
-            except (serial.SerialException, OSError, CommandError) as exc:
-                self._port_lost(exc)
-                return False
-            if pending:
-                self._on_bytes(pending, now)
-            return True
-        return False
-
-    def _link_restarted(self) -> None:
-        """A new connection: arrival times from before are no guide to those after."""
-
-    def _close_port(self) -> None:
-        with self._write_lock:
-            ser, self._serial = self._serial, None
-        if ser is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                ser.close()
-
-    def _check_stale(self, now: float) -> None:
-        lost = self._watch.check(now)
-        if lost is not None:
-            self._emit(lost)
-
-    def _signal_lost(self) -> None:
+        self.emit(SourceError(self.last_t_s, f"{self.port}: {reason}"))
+        self.emit(Disconnected(self.last_t_s, self.port, reason))
         lost = self._watch.force_lost()
         if lost is not None:
-            self._emit(lost)
+            self.emit(lost)
+        self.reconnector.lost(time.monotonic())
+
+    def _try_reconnect(self) -> bool:
+        """One pass of the reconnector; True once the device is back and greeted."""
+        found = self.reconnector.find(self.protocol.identify, self._stop.is_set)
+        if found is None:
+            return False
+        ser, port, pending = found
+        now = time.monotonic()
+        self.transport.attach(ser)
+        self.port = port
+        self.reconnects += 1
+        self.protocol.link_restarted()
+        self.emit(Reconnected(self.last_t_s, port, self.reconnector.gap_s(now)))
+        try:
+            self.protocol.connection_made(ser, first=False)
+        except (serial.SerialException, OSError, CommandError) as exc:
+            self._port_lost(exc)
+            return False
+        if pending:
+            self.protocol.data_received(pending, now)
+        return True
 
 
-__all__ = ["STALE_S", "CommandError", "PortLister", "PortSource", "SourceOpenError"]
+__all__ = ["STALE_S", "CommandError", "DeviceProtocol", "Link", "PortLister", "PortSource",
+           "SourceOpenError"]

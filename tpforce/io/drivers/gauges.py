@@ -8,20 +8,18 @@ stops; Shimpo FGV-X streams after `BB` and echoes commands.
 
 from __future__ import annotations
 
-from typing import Any
-
 from tpforce.core.units import unit_factor
-from tpforce.io.drivers.lines import LineSource
+from tpforce.io.drivers.lines import LineProtocol, LineSource
 
 SIGNED = r"(?P<sign>[-+])?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-zA-Z]+)?"
 
 
-class SignedLineSource(LineSource):
-    """A line driver whose sign may stand apart from the digits (`- 23.02 lbf`)."""
+class SignedLineProtocol(LineProtocol):
+    """A line protocol whose sign may stand apart from the digits (`- 23.02 lbf`)."""
 
-    def __init__(self, url: str, *args: Any, pattern: str | None = None, **kwargs: Any) -> None:
-        # pattern is taken by keyword here, so it never also arrives among *args
-        super().__init__(url, *args, pattern=pattern or SIGNED, **kwargs)  # type: ignore[misc]
+    def __init__(self, pattern: str | None = None, unit: str = "N", invert: bool = False,
+                 rate_hz: float | None = None) -> None:
+        super().__init__(pattern or SIGNED, unit, invert, rate_hz)
 
     def parse(self, line: str) -> float | None:
         """The signed reading in newtons."""
@@ -41,18 +39,16 @@ class SignedLineSource(LineSource):
         return self.sign * value * factor
 
 
-class Mark10Source(SignedLineSource):
+class Mark10Protocol(SignedLineProtocol):
     """Mark-10 Series 4/5/7 gauges: poll with `?`, reply `4.285 N` or `-18.78 lbF`."""
 
     driver = "mark10"
     default_baudrate = 115200
+    default_rate_hz = 20.0
     poll = b"?\r"
 
-    def __init__(self, url: str, *args: Any, rate_hz: float = 20.0, **kwargs: Any) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
 
-
-class WagnerSource(SignedLineSource):
+class WagnerProtocol(SignedLineProtocol):
     """Wagner FDX/FPX gauges: poll with `?` (FPX: `?` CR LF at 9600 baud)."""
 
     driver = "wagner"
@@ -60,20 +56,21 @@ class WagnerSource(SignedLineSource):
     poll = b"?\r\n"
 
 
-class FdixSource(SignedLineSource):
+class FdixProtocol(SignedLineProtocol):
     """Wagner FDIX in continuous mode: `C<rate>` then `CB`; re-armed whenever data stops."""
 
     driver = "fdix"
     default_baudrate = 9600
     rearm_s = 1.0
 
-    def __init__(self, url: str, *args: Any, rate_hz: float = 10.0, **kwargs: Any) -> None:
-        super().__init__(url, *args, rate_hz=rate_hz, **kwargs)
-        rate = f"{rate_hz:g}".encode()
+    def __init__(self, pattern: str | None = None, unit: str = "N", invert: bool = False,
+                 rate_hz: float | None = None) -> None:
+        super().__init__(pattern, unit, invert, rate_hz)
+        rate = f"{self.rate_hz:g}".encode()
         self.arm = (b"C" + rate + b"\r\n", b"CB\r\n")
 
 
-class ShimpoSource(SignedLineSource):
+class ShimpoProtocol(SignedLineProtocol):
     """Shimpo FGV-X: `BB` starts continuous output (re-sent when data stops); echoes ignored."""
 
     driver = "shimpo"
@@ -81,4 +78,35 @@ class ShimpoSource(SignedLineSource):
     arm = (b"BB\r\n",)
 
 
-__all__ = ["FdixSource", "Mark10Source", "ShimpoSource", "WagnerSource"]
+class SignedLineSource(LineSource):
+    """A line gauge whose sign may stand apart from the digits."""
+
+    protocol_class = SignedLineProtocol
+
+
+class Mark10Source(LineSource):
+    """A Mark-10 gauge on a port."""
+
+    protocol_class = Mark10Protocol
+
+
+class WagnerSource(LineSource):
+    """A Wagner FDX/FPX gauge on a port."""
+
+    protocol_class = WagnerProtocol
+
+
+class FdixSource(LineSource):
+    """A Wagner FDIX gauge on a port."""
+
+    protocol_class = FdixProtocol
+
+
+class ShimpoSource(LineSource):
+    """A Shimpo FGV-X gauge on a port."""
+
+    protocol_class = ShimpoProtocol
+
+
+__all__ = ["FdixProtocol", "FdixSource", "Mark10Protocol", "Mark10Source", "ShimpoProtocol",
+           "ShimpoSource", "SignedLineProtocol", "WagnerProtocol", "WagnerSource"]

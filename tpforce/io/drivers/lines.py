@@ -1,8 +1,9 @@
 """ASCII force gauges: one reading per text line, polled or streamed, converted to newtons.
 
-`LineSource` is the generic driver (a hobby sketch printing "Force: 12.3 N"); the gauge
-drivers in `tpforce.io.drivers.gauges` only change the poll command, how the stream is
-armed and how a line is read. Samples carry `force_n` exactly as parsed and `raw` as the
+`LineProtocol` is the generic device protocol (a hobby sketch printing "Force: 12.3 N");
+the gauge protocols in `tpforce.io.drivers.gauges` only change the poll command, how the
+stream is armed and how a line is read. `LineSource` puts a line protocol on a port.
+Samples carry `force_n` exactly as parsed and `raw` as the
 same force in micronewtons (int32, so +-2147 N; beyond that the sample is flagged
 SATURATED), so the core's `Calibration(0, 1e-6)` (`DRIVER_CALIBRATION`) maps raw back to
 newtons and a tare still works. These devices send no sequence numbers or clock: `seq`
@@ -22,7 +23,8 @@ from tpforce.core.events import DeviceLog
 from tpforce.core.samples import SampleFlag, empty_batch
 from tpforce.core.source import Device, Sink, SourceHealth
 from tpforce.core.units import unit_factor
-from tpforce.io.source import CommandError, PortLister, PortSource
+from tpforce.io.reconnect import PortLister
+from tpforce.io.source import CommandError, DeviceProtocol, PortSource
 
 UN_PER_N = 1_000_000
 I32_MAX = (1 << 31) - 1
@@ -34,31 +36,22 @@ DEFAULT_PATTERN = rf"(?P<value>{NUMBER})\s*(?P<unit>[a-zA-Z]+)?"
 MAX_LINE = 256
 
 
-class LineSource(PortSource):
+class LineProtocol(DeviceProtocol):
     """A device that prints one reading a line; `pattern` finds the number (and unit) in it."""
 
     driver = "ascii"
     default_baudrate = 9600
+    default_rate_hz = 10.0
     poll: bytes | None = None  # sent for each reading (None: the device streams by itself)
     arm: tuple[bytes, ...] = ()  # sent on connect, and again when the data stops
     rearm_s = 1.0
     reply_timeout_s = 0.5
 
-    def __init__(
-        self,
-        url: str,
-        sink: Sink | None = None,
-        baudrate: int | None = None,
-        stale_s: float | None = None,
-        reconnect: bool = True,
-        lister: PortLister | None = None,
-        pattern: str | None = None,
-        unit: str = "N",
-        invert: bool = False,
-        rate_hz: float = 10.0,
-    ) -> None:
-        super().__init__(url, sink, baudrate, stale_s or max(0.25, 3.0 / rate_hz), reconnect,
-                         lister)
+    def __init__(self, pattern: str | None = None, unit: str = "N", invert: bool = False,
+                 rate_hz: float | None = None) -> None:
+        super().__init__()
+        rate_hz = rate_hz or self.default_rate_hz
+        self.stale_s = max(0.25, 3.0 / rate_hz)
         self.pattern = re.compile(pattern or DEFAULT_PATTERN)
         self.unit = unit
         self.default_factor = unit_factor(unit)
@@ -94,11 +87,9 @@ class LineSource(PortSource):
                 return None
         return self.sign * value * factor
 
-    @property
-    def device(self) -> Device | None:
+    def device(self, where: str) -> Device | None:
         """The gauge by its driver's name (line gauges do not say their serial number)."""
-        return Device(f"{self.driver} gauge", "", self.rate_hz, "", self.port) \
-            if self.connected else None
+        return Device(f"{self.driver} gauge", "", self.rate_hz, "", where)
 
     @property
     def nominal_rate_sps(self) -> float:
@@ -115,13 +106,13 @@ class LineSource(PortSource):
         return SourceHealth(
             good_frames=self.lines, samples=self._seq, crc_errors=0,
             framing_errors=self.bad_lines, lost_frames=0, resyncs=self.resyncs,
-            reconnects=self.reconnects, resets=0, sink_errors=self.sink_errors,
-            connected=self.connected, signal=self.signal,
+            reconnects=0, resets=0, sink_errors=0, connected=False, signal=False,
         )
 
-    # -- the reader side ------------------------------------------------------------------
+    # -- what the reader calls ------------------------------------------------------------
 
-    def _on_connect(self, ser: serial.SerialBase) -> None:
+    def connection_made(self, ser: serial.SerialBase, first: bool) -> None:
+        """A fresh port: forget half a line, poll at once, arm a streaming gauge."""
         self._buf = b""
         self._awaiting = False
         self._next_poll = 0.0
@@ -131,7 +122,7 @@ class LineSource(PortSource):
 
     def _send_arm(self, now: float) -> None:
         for cmd in self.arm:
-            self.write(cmd)
+            self.link.write(cmd)
         self._last_arm = now
 
     def _is_echo(self, line: str) -> bool:
@@ -139,7 +130,9 @@ class LineSource(PortSource):
         raw = line.strip().encode("ascii", "replace")
         return any(raw == c.strip() for c in (*self.arm, self.poll or b""))
 
-    def _on_bytes(self, data: bytes, now: float) -> None:
+    def data_received(self, data: bytes, now: float) -> None:
+        """Complete lines to readings (one batch); a line without one is logged."""
+        link = self.link
         parts = re.split(rb"\r\n|\r|\n", self._buf + data)
         self._buf = parts.pop()
         if len(self._buf) > MAX_LINE:  # no line end in sight: noise
@@ -157,14 +150,14 @@ class LineSource(PortSource):
                 value = None
             if value is None:
                 self.bad_lines += 1
-                self._emit(DeviceLog(self.last_t_s, 1, line[:80]))
+                link.emit(DeviceLog(link.last_t_s, 1, line[:80]))
                 continue
             self.lines += 1
             values.append(value)
         if values:
             self._awaiting = False
             self._last_data = now
-            self._deliver(self._batch(values, now), now)
+            link.deliver(self._batch(values, now), now)
 
     def _batch(self, values: list[float], now: float) -> np.ndarray:
         n = len(values)
@@ -184,12 +177,13 @@ class LineSource(PortSource):
         self._seq += n
         return batch
 
-    def _on_tick(self, now: float) -> None:
+    def tick(self, now: float) -> None:
+        """Poll when a reading is due (or the last went unanswered); re-arm a silent stream."""
         try:
             if self.poll is not None:
                 overdue = self._awaiting and now - self._sent_at > self.reply_timeout_s
                 if (not self._awaiting or overdue) and now >= self._next_poll:
-                    self.write(self.poll)
+                    self.link.write(self.poll)
                     self._awaiting = True
                     self._sent_at = now
                     self._next_poll = now + 1.0 / self.rate_hz
@@ -199,3 +193,50 @@ class LineSource(PortSource):
                 self._send_arm(now)
         except CommandError:
             pass  # the port is going; the read will say so
+
+
+class LineSource(PortSource):
+    """A line gauge on a port: `protocol_class` says which gauge."""
+
+    protocol_class: type[LineProtocol] = LineProtocol
+    protocol: LineProtocol
+
+    def __init__(
+        self,
+        url: str,
+        sink: Sink | None = None,
+        baudrate: int | None = None,
+        stale_s: float | None = None,
+        reconnect: bool = True,
+        lister: PortLister | None = None,
+        pattern: str | None = None,
+        unit: str = "N",
+        invert: bool = False,
+        rate_hz: float | None = None,
+    ) -> None:
+        proto = self.protocol_class(pattern, unit, invert, rate_hz)
+        super().__init__(url, sink, baudrate, stale_s, reconnect, lister, protocol=proto)
+
+    @property
+    def rate_hz(self) -> float:
+        """The polling or streaming rate asked for."""
+        return self.protocol.rate_hz
+
+    @property
+    def lines(self) -> int:
+        """Lines that held a reading."""
+        return self.protocol.lines
+
+    @property
+    def bad_lines(self) -> int:
+        """Lines that held none."""
+        return self.protocol.bad_lines
+
+    @property
+    def rearms(self) -> int:
+        """Times a silent stream was armed again."""
+        return self.protocol.rearms
+
+    def parse(self, line: str) -> float | None:
+        """The force in newtons on `line` (the protocol's reading of it)."""
+        return self.protocol.parse(line)
