@@ -194,8 +194,8 @@ def _point(view: PointView, number: int, t: np.ndarray, f: np.ndarray, embed: Em
         for h in view.holds:
             m = h.metrics
             png = plots.hold_plot(t, f, h.bands, h.steps, h.alarms, m.start_s, m.end_s,
-                                  f"hold {m.index}: {m.in_band_s:.0f} of {m.target_s:.0f} s "
-                                  f"in band, ended by {m.ended_by.value.replace('_', ' ')}")
+                                  f"hold {m.index}: {m.in_band_s:.0f} s in band (target "
+                                  f"{m.target_s:.0f} s), ended by {m.ended_by.value.replace('_', ' ')}")
             out.append(_img(embed, png, f"hold {m.index} trace"))
     else:
         out.append('<p class="note">no hold on this point</p>')

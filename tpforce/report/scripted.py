@@ -95,6 +95,13 @@ def run_session(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
                 ctx: dict[str, Any] | None = None) -> SessionData:
     """Run the script through a Processor (inputs at the times a therapist gives them) and
     return the session; `consumers` (a Recorder) see it too."""
+    return run_script(points, seed, consumers, ctx)[0]
+
+
+def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
+               consumers: list[Consumer] | None = None,
+               ctx: dict[str, Any] | None = None) -> tuple[SessionData, Processor]:
+    """`run_session`, with the closed Processor (its `session` is the live session model)."""
     steps: list[Step] = []
     commands: list[tuple[float, Callable[[Processor], object]]] = []
     for p in points:
@@ -125,7 +132,7 @@ def run_session(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
             pending.pop(0)[1](proc)
     proc.close()
     samples = np.concatenate(keep.batches) if keep.batches else empty_batch(0)
-    return SessionData(samples, keep.events, dict(ctx if ctx is not None else context()))
+    return SessionData(samples, keep.events, dict(ctx if ctx is not None else context())), proc
 
 
 def session_minutes(minutes: float, hold_s: float = 90.0) -> tuple[ScriptPoint, ...]:
