@@ -27,7 +27,7 @@ def _points(session: object) -> list[tuple]:
 
 
 def test_points_from_events_are_the_live_session(recorded: Recorded) -> None:
-    rebuilt, spans = session_from_events(recorded.data.events)
+    rebuilt, _ = session_from_events(recorded.data.events)
     assert _points(rebuilt) == _points(recorded.proc.session)
     views = point_views(recorded.data)
     assert [v.point.label for v in views] == ["upper trapezius R", "levator scapulae L"]

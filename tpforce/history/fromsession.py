@@ -24,7 +24,7 @@ def _metrics(values: dict[str, object]) -> dict[str, Metric]:
     for name, value in values.items():
         if isinstance(value, bool) or (isinstance(value, (int, float))
                                        and math.isfinite(value)):
-            out[name] = value  # type: ignore[assignment]
+            out[name] = value
     return out
 
 

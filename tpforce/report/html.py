@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,8 @@ def _header(data: SessionData) -> str:
     except RecordError as exc:
         raise ReportError(f"{data.source or 'session'}: {exc}") from None
     when = data.started
-    cal = ctx.get("calibration") if isinstance(ctx.get("calibration"), dict) else {}
+    found = ctx.get("calibration")
+    cal: dict[str, Any] = found if isinstance(found, dict) else {}
     pairs = [("patient (pseudonym)", patient),
              ("date", when.isoformat(sep=" ") if when else "unknown"),
              ("operator", str(ctx.get("operator") or "-")),
@@ -193,9 +195,10 @@ def _point(view: PointView, number: int, t: np.ndarray, f: np.ndarray, embed: Em
         out.append("<h4>Holds</h4>" + _hold_table(view))
         for h in view.holds:
             m = h.metrics
+            ended = m.ended_by.value.replace("_", " ")
             png = plots.hold_plot(t, f, h.bands, h.steps, h.alarms, m.start_s, m.end_s,
                                   f"hold {m.index}: {m.in_band_s:.0f} s in band (target "
-                                  f"{m.target_s:.0f} s), ended by {m.ended_by.value.replace('_', ' ')}")
+                                  f"{m.target_s:.0f} s), ended by {ended}")
             out.append(_img(embed, png, f"hold {m.index} trace"))
     else:
         out.append('<p class="note">no hold on this point</p>')

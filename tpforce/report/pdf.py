@@ -29,19 +29,20 @@ def pdf_bytes(sessions: list[SessionData]) -> bytes:
     doc.setDefaultStyleSheet("td, th { padding: 2px; } th { background-color: #eeeeee; }"
                              " .note { color: #555555; }")
     for k, png in enumerate(images):
-        doc.addResource(QTextDocument.ImageResource, QUrl(f"plot:{k + 1}"),
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"plot:{k + 1}"),
                         QImage.fromData(png, "PNG"))
     doc.setHtml(markup.replace('<table>', '<table border="1" cellspacing="0" '
                                           'cellpadding="3">'))
     data = QByteArray()
     buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buf)
     writer.setResolution(300)
     writer.setTitle("tpforce session report")
     writer.setCreator("tpforce")
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Portrait,
-                                     QMarginsF(15, 15, 15, 15), QPageLayout.Millimeter))
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
+                                     QPageLayout.Orientation.Portrait,
+                                     QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
     # Lay the document out on a page 760 px wide (the plots are 720), scaled to the paper.
     doc.setPageSize(QSizeF(760, 760 * 267 / 180))
     doc.print_(writer)

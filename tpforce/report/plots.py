@@ -11,19 +11,22 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter, QPen, QPolygonF
 
 from tpforce.core import events as ev
 
+LEFT, RIGHT, CENTRE = (Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight,
+                      Qt.AlignmentFlag.AlignHCenter)
 SCALE = 2  # pixels per layout unit: sharp on screen and in print
 _APP: list[object] = []  # the application made here, kept alive for the process
 
 
-def ensure_app() -> object:
+def ensure_app() -> QGuiApplication:
     """A QGuiApplication for fonts and painting (offscreen unless one already runs)."""
-    from PyQt5.QtGui import QGuiApplication
 
     app = QGuiApplication.instance()
-    if app is None:
+    if not isinstance(app, QGuiApplication):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QGuiApplication(["tpforce-report"])
         _APP.append(app)
@@ -65,15 +68,13 @@ class Plot:
 
     def __init__(self, width: int, height: int, t0: float, t1: float, f_max: float,
                  title: str = "") -> None:
-        from PyQt5.QtCore import Qt
-        from PyQt5.QtGui import QColor, QFont, QImage, QPainter
 
         ensure_app()
         self.width, self.height = width, height
-        self.image = QImage(width * SCALE, height * SCALE, QImage.Format_RGB32)
+        self.image = QImage(width * SCALE, height * SCALE, QImage.Format.Format_RGB32)
         self.image.fill(QColor("white"))
         self.p = QPainter(self.image)
-        self.p.setRenderHint(QPainter.Antialiasing)
+        self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.p.scale(SCALE, SCALE)
         font = QFont("DejaVu Sans")
         font.setPixelSize(11)
@@ -81,7 +82,6 @@ class Plot:
         self.left, self.right, self.top, self.bottom = 46, 10, 22 if title else 10, 28
         self.t0, self.t1 = t0, t1 if t1 > t0 else t0 + 1.0
         self.f_max = f_max if f_max > 0 and math.isfinite(f_max) else 1.0
-        self._qt = Qt
         self._axes(title)
 
     def x(self, t: float) -> float:
@@ -94,22 +94,20 @@ class Plot:
         h = self.height - self.top - self.bottom
         return self.top + h - f / self.f_max * h
 
-    def _pen(self, colour: str, width: float = 1.0, dash: bool = False) -> object:
-        from PyQt5.QtGui import QColor, QPen
+    def _pen(self, colour: str, width: float = 1.0, dash: bool = False) -> QPen:
 
         pen = QPen(QColor(colour))
         pen.setWidthF(width)
         if dash:
-            pen.setStyle(self._qt.DashLine)
+            pen.setStyle(Qt.PenStyle.DashLine)
         return pen
 
     def _axes(self, title: str) -> None:
-        from PyQt5.QtCore import QRectF
 
-        p, qt = self.p, self._qt
+        p = self.p
         if title:
             p.setPen(self._pen("#222"))
-            p.drawText(QRectF(self.left, 2, self.width - self.left, 18), qt.AlignLeft, title)
+            p.drawText(QRectF(self.left, 2, self.width - self.left, 18), LEFT, title)
         step = _nice_step(self.f_max)
         f = 0.0
         while f <= self.f_max + 1e-9:
@@ -117,7 +115,7 @@ class Plot:
             p.drawLine(int(self.left), int(self.y(f)), int(self.width - self.right),
                        int(self.y(f)))
             p.setPen(self._pen("#444"))
-            p.drawText(QRectF(0, self.y(f) - 7, self.left - 4, 14), qt.AlignRight,
+            p.drawText(QRectF(0, self.y(f) - 7, self.left - 4, 14), RIGHT,
                        f"{f:g}")
             f += step
         tstep = _nice_step(self.t1 - self.t0, 8)
@@ -128,13 +126,13 @@ class Plot:
                        int(self.height - self.bottom))
             p.setPen(self._pen("#444"))
             p.drawText(QRectF(self.x(t) - 30, self.height - self.bottom + 2, 60, 14),
-                       qt.AlignHCenter, f"{t:g}")
+                       CENTRE, f"{t:g}")
             t += tstep
-        p.drawText(QRectF(0, self.height - 14, self.width, 14), qt.AlignHCenter, "time (s)")
+        p.drawText(QRectF(0, self.height - 14, self.width, 14), CENTRE, "time (s)")
         p.save()
         p.translate(10, self.top + (self.height - self.top - self.bottom) / 2)
         p.rotate(-90)
-        p.drawText(QRectF(-40, -8, 80, 14), qt.AlignHCenter, "force (N)")
+        p.drawText(QRectF(-40, -8, 80, 14), CENTRE, "force (N)")
         p.restore()
         p.setPen(self._pen("#888"))
         p.drawRect(QRectF(self.left, self.top, self.width - self.left - self.right,
@@ -142,8 +140,6 @@ class Plot:
 
     def band(self, spans: Sequence[tuple[float, float, float, float, float]]) -> None:
         """Shade the band and draw the threshold: (t0, t1, lo, hi, ppt) pieces."""
-        from PyQt5.QtCore import QPointF, QRectF
-        from PyQt5.QtGui import QColor
 
         for a, b, lo, hi, ppt in spans:
             a, b = max(a, self.t0), min(b, self.t1)
@@ -156,8 +152,6 @@ class Plot:
 
     def trace(self, t: np.ndarray, f: np.ndarray, colour: str = "#1f4e99") -> None:
         """The force, broken at unknown samples (NaN)."""
-        from PyQt5.QtCore import QPointF
-        from PyQt5.QtGui import QPolygonF
 
         columns = int(self.width - self.left - self.right) * SCALE
         tt, ff = envelope(t, f, columns)
@@ -177,7 +171,6 @@ class Plot:
 
     def vline(self, t: float, colour: str, label: str = "") -> None:
         """A vertical marker with an optional label at the top."""
-        from PyQt5.QtCore import QPointF, QRectF
 
         if not self.t0 <= t <= self.t1:
             return
@@ -185,27 +178,24 @@ class Plot:
         self.p.drawLine(QPointF(self.x(t), self.top), QPointF(self.x(t),
                                                                self.height - self.bottom))
         if label:
-            self.p.drawText(QRectF(self.x(t) + 2, self.top + 1, 120, 14), self._qt.AlignLeft,
+            self.p.drawText(QRectF(self.x(t) + 2, self.top + 1, 120, 14), LEFT,
                             label)
 
     def dot(self, t: float, f: float, colour: str) -> None:
         """A filled marker at (t, f)."""
-        from PyQt5.QtCore import QPointF
-        from PyQt5.QtGui import QColor
 
         self.p.setPen(self._pen(colour))
         self.p.setBrush(QColor(colour))
         self.p.drawEllipse(QPointF(self.x(t), self.y(f)), 3.5, 3.5)
-        self.p.setBrush(self._qt.NoBrush)
+        self.p.setBrush(Qt.BrushStyle.NoBrush)
 
     def png(self) -> bytes:
         """Finish painting and return the PNG."""
-        from PyQt5.QtCore import QBuffer, QByteArray, QIODevice
 
         self.p.end()
         data = QByteArray()
         buf = QBuffer(data)
-        buf.open(QIODevice.WriteOnly)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
         self.image.save(buf, "PNG")
         buf.close()
         return bytes(data)

@@ -104,9 +104,12 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
     """`run_session`, with the closed Processor (its `session` is the live session model)."""
     steps: list[Step] = []
     commands: list[tuple[float, Callable[[Processor], object]]] = []
+    def go_to(p: ScriptPoint) -> Callable[[Processor], object]:
+        return lambda proc: proc.next_point(p.site, p.side)
+
     for p in points:
         start = sum(s.duration_s for s in steps)
-        commands.append((start + 0.5, lambda proc, p=p: proc.next_point(p.site, p.side)))
+        commands.append((start + 0.5, go_to(p)))
         steps += _trial(p.ppt_n) * 3 + _treatment(p)
         commands.append((sum(s.duration_s for s in steps) - 1.0,
                          lambda proc: proc.set_phase("after")))
