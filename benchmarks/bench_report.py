@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from benchmarks.common import median_time  # noqa: E402
-from tpforce.cli import main  # noqa: E402
-from tpforce.io.recorder import COLUMNS, Recorder  # noqa: E402
-from tpforce.report.html import render  # noqa: E402
-from tpforce.report.load import load_session  # noqa: E402
-from tpforce.report.scripted import context, run_session, session_minutes  # noqa: E402
-from tpforce.report.session import point_views  # noqa: E402
+from benchmarks.common import median_time
+from tpforce.cli import main
+from tpforce.io.recorder import COLUMNS, Recorder
+from tpforce.report.html import render
+from tpforce.report.load import load_session
+from tpforce.report.scripted import context, run_session, session_minutes
+from tpforce.report.session import point_views
 
 MINUTES = 20.0
 
