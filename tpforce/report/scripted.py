@@ -17,11 +17,11 @@ import numpy as np
 
 from tpforce.core.calibration import Calibration
 from tpforce.core.consumer import Consumer
-from tpforce.core.events import Event
 from tpforce.core.processor import Processor
 from tpforce.core.samples import SampleFlag, empty_batch
 from tpforce.core.tracker import HoldConfig, Tracker
 from tpforce.io.sim.hand import Hand, ScriptedIntent, Step
+from tpforce.report.live import SessionKeeper
 from tpforce.report.session import SessionData
 
 SPS = 80
@@ -60,23 +60,6 @@ def _treatment(p: ScriptPoint) -> list[Step]:
               Step(1.0, 0.82 * barrier), Step(p.hold_s / 2, 0.82 * barrier), Step(0.8, 0.0),
               Step(2.0, 0.0)]
     return steps
-
-
-class _Keep:
-    """A consumer that keeps copies of the calibrated batches and every event."""
-
-    def __init__(self) -> None:
-        self.batches: list[np.ndarray] = []
-        self.events: list[Event] = []
-
-    def on_batch(self, batch: np.ndarray) -> None:
-        self.batches.append(batch.copy())
-
-    def on_event(self, event: Event) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def context(pseudonym: str = "P-0107", date: str = "2026-03-02T09:30:00") -> dict[str, Any]:
@@ -124,7 +107,7 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
     raw["seq"] = np.arange(len(t))
     raw["raw"] = np.rint(force / N_PER_COUNT).astype(np.int32)
     raw["flags"] = np.where(button, SampleFlag.BUTTON, 0).astype(np.uint16)
-    keep = _Keep()
+    keep = SessionKeeper()
     proc = Processor(CALIBRATION, Tracker(HoldConfig()), [keep, *(consumers or [])])
     pending = sorted(commands, key=lambda c: c[0])
     pos, chunk = 0, SPS // 10
@@ -134,8 +117,7 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
         while pending and pending[0][0] <= proc.state.t_s:
             pending.pop(0)[1](proc)
     proc.close()
-    samples = np.concatenate(keep.batches) if keep.batches else empty_batch(0)
-    return SessionData(samples, keep.events, dict(ctx if ctx is not None else context())), proc
+    return keep.session(ctx if ctx is not None else context()), proc
 
 
 def session_minutes(minutes: float, hold_s: float = 90.0) -> tuple[ScriptPoint, ...]:
