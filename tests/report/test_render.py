@@ -116,3 +116,23 @@ def test_pdf_report_turns_into_pages_that_hold_the_values(recorded: Recorded, tm
         assert value in text
     for words in ("P-0107", "TPF-0042", "2026-02-20T14:05:00Z", "upper trapezius, right"):
         assert words in text
+
+
+def test_signal_events_and_an_empty_session_are_reported(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tpforce.core import events as ev
+    from tpforce.core.samples import empty_batch
+
+    batch = empty_batch(200)
+    batch["t_s"] = np.arange(200) / 20
+    batch["force_n"][100:] = 5.0  # the first half is unknown (NaN): drawn as a gap
+    lost = SessionData(batch, [ev.SignalLost(3.0), ev.SignalRestored(4.5, 1.5),
+                               ev.FramesLost(6.0, 12)], {"pseudonym": "P-2"})
+    page = render([lost])
+    assert "signal lost" in page and "signal back after 1.5 s" in page
+    assert "12 frame(s) lost" in page and "no hold on this point" in page
+    empty = SessionData(empty_batch(0), [], {"pseudonym": "P-3"})
+    for name in ("e.html", "e.pdf"):
+        assert write_report([empty], tmp_path / name).stat().st_size > 1000
+    assert "date</th><td>unknown" in render([empty])
