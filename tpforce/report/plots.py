@@ -23,12 +23,15 @@ _APP: list[object] = []  # the application made here, kept alive for the process
 
 
 def ensure_app() -> QGuiApplication:
-    """A QGuiApplication for fonts and painting (offscreen unless one already runs)."""
+    """An application for fonts and painting (offscreen unless one already runs). It is a
+    QApplication, so that a window opened later in the same process can still have widgets.
+    """
+    from PyQt5.QtWidgets import QApplication
 
     app = QGuiApplication.instance()
     if not isinstance(app, QGuiApplication):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(["tpforce-report"])
+        app = QApplication(["tpforce-report"])
         _APP.append(app)
     return app
 
