@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("patient", metavar="PATIENT",
                    help="the patient's pseudonym (or 'import' to index a folder)")
     p.add_argument("folder", nargs="?", metavar="FOLDER",
-                   help="with 'import': the folder searched for visit.json files")
+                   help="with 'import': the folder searched for visit.json files and "
+                        "recording folders")
     p.add_argument("--db", metavar="URL",
                    help="SQLite file or postgresql://user@host/db (default: $TPFORCE_HISTORY_DB,"
                         " else history.sqlite3 in the per-user data folder)")
@@ -239,6 +240,24 @@ def _deletable(path: Path) -> bool:
     return not any(g.resolve() == target or target in g.resolve().parents for g in guarded)
 
 
+def _recordings(folder: Path, skipped: list[Path]) -> list[VisitRecord]:
+    """The visits of the recording folders under `folder` (each skipped one is named)."""
+    from tpforce.history.fromsession import visit_from_session
+    from tpforce.report.load import is_recording, load_session
+    from tpforce.report.session import ReportError
+
+    out = []
+    for meta in sorted(folder.rglob("meta.json")):
+        if not is_recording(meta.parent):
+            continue
+        try:
+            out.append(visit_from_session(load_session(meta.parent.resolve())))
+        except (ReportError, RecordError) as exc:
+            skipped.append(meta.parent)
+            print(f"tpforce history: skipped {meta.parent}: {exc}", file=sys.stderr)
+    return out
+
+
 def _import(args: argparse.Namespace) -> int:
     if args.folder is None:
         raise UserError("'import' needs a FOLDER: tpforce history import FOLDER")
@@ -256,11 +275,15 @@ def _import(args: argparse.Namespace) -> int:
         if rec.recording is not None and not Path(rec.recording).is_absolute():
             rec.recording = str((path.parent / rec.recording).resolve())
         records.append(rec)
+    skipped: list[Path] = []
+    records += _recordings(folder, skipped)
+    bad += len(skipped)
     if not records:
         if bad:
             print(f"{folder}: no readable visit; {bad} file(s) skipped")
             return 2
-        raise UserError(f"no {VISIT_FILE} under {folder}: give the folder holding the visits")
+        raise UserError(f"no {VISIT_FILE} or recording under {folder}: give the folder "
+                        "holding the visits")
     with HistoryStore.open(args.db, create=True) as store:
         status = store.index_visits(records)
         where = store.where
