@@ -22,6 +22,7 @@ COMMANDS = {
     "ports": "ports",
     "sim": "sim",
     "history": "history",
+    "train": "train",
 }
 
 
