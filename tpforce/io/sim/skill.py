@@ -30,10 +30,10 @@ class Skill:
     correction_s: float  # period of the visual correction loop
     gain: float  # share of the seen error corrected per look
     reaction_s: float  # visual reaction time
-    misjudge_frac: float  # sd of the open-loop force misjudgement, per trial
+    misjudge_frac: float  # typical open-loop force misjudgement (fraction), per trial
     sag_frac: float  # unseen force sags by this share ...
     sag_tau_s: float  # ... with this time constant
-    rate_misjudge_frac: float  # ramps: sd of the open-loop rate error, per trial
+    rate_misjudge_frac: float  # ramps: typical open-loop rate error (fraction), per trial
     rate_jitter_frac: float  # ramps: unsteadiness of the rate
     ask_every_s: float  # self-controlled: asks about this often during a trial
 
@@ -101,8 +101,11 @@ class SimTrainee:
 
     def _reset_trial(self, go_s: float) -> None:
         s = self.skill
-        self._bias = float(self._rng.normal(0.0, s.misjudge_frac))
-        self._rate_bias = float(self._rng.normal(0.0, s.rate_misjudge_frac))
+        # Open-loop misjudgement: its size is the level's, its direction varies by trial.
+        sign = 1.0 if self._rng.random() < 0.5 else -1.0
+        self._bias = sign * s.misjudge_frac * (0.7 + 0.6 * float(self._rng.random()))
+        sign = 1.0 if self._rng.random() < 0.5 else -1.0
+        self._rate_bias = sign * s.rate_misjudge_frac * (0.7 + 0.6 * float(self._rng.random()))
         self._corr = 0.0
         self._next_look = go_s + s.reaction_s
         self._next_ask = go_s + 0.5
