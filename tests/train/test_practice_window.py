@@ -4,6 +4,7 @@ tone; the result comes afterwards."""
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ def test_blind_trial_hides_everything_and_shows_the_result_after(
         qtbot.waitUntil(run.done.is_set, timeout=60_000)
     finally:
         pipeline.close()
+        win.timer.stop()
     plan = [s.schedule for s in run.plan.slots]
     assert plan == ["faded", "blind", "blind"]  # faded 1 -> 0 over two trials
     live = [s for s in seen if s[0] == "go" and s[1] == "faded"]
@@ -60,3 +62,6 @@ def test_blind_trial_hides_everything_and_shows_the_result_after(
     # After the blind practice trial its result (trace against band, scores) is shown.
     after = [s for s in seen if s[0] == "rest" and s[4] and "trial 2 (blind)" in s[6]]
     assert after and "in band" in after[0][6]
+    win.close()
+    del win
+    gc.collect()  # Qt objects die here, in the GUI thread, not in a later test's thread

@@ -50,7 +50,7 @@ def test_retention_is_blind_and_follows_practice() -> None:
     plan = make_plan(d, 20.0)
     assert [s.block for s in plan.slots] == [PRACTICE] * 3 + [RETENTION] * 2
     assert [s.feedback for s in plan.slots] == [True, True, True, False, False]
-    assert all(a.end_s <= b.rest_start_s for a, b in zip(plan.slots, plan.slots[1:]))
+    assert all(a.end_s <= b.rest_start_s for a, b in zip(plan.slots, plan.slots[1:], strict=False))
     later = make_plan(d, 20.0, (RETENTION,))
     assert [s.block for s in later.slots] == [RETENTION] * 2
 

@@ -17,6 +17,11 @@ def test_hold_scores_on_a_known_trace() -> None:
     assert s["rmse_n"] == pytest.approx(np.sqrt(0.1 * 9), abs=0.02)
     assert s["time_to_band_s"] == pytest.approx(1.8, abs=0.02)
     assert s["overshoots"] == 1 and s["largest_overshoot_n"] == pytest.approx(1.0)
+    chatter = np.where((t >= 6) & (t < 7) & (np.arange(t.size) % 4 < 2), 22.5, f)
+    s3 = score_hold(t, chatter, 0.0, (4.0, 14.0), 20.0, (18.0, 22.0))
+    assert s3["overshoots"] == 1  # tremor chattering on the edge is one overshoot
+    twice = np.where((t >= 10) & (t < 11), 23.0, f)
+    assert score_hold(t, twice, 0.0, (4.0, 14.0), 20.0, (18.0, 22.0))["overshoots"] == 2
     sag = score_hold(t, 20 - 0.1 * t, 0.0, (4.0, 14.0), 20.0, (18.0, 22.0))
     assert sag["drift_n_per_s"] == pytest.approx(-0.1, abs=1e-6)
 

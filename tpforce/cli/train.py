@@ -85,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
         problem = qt_display_problem()
         if problem:
             raise UserError(problem)
-        from tpforce.ui.practice import run_window
-
         return run_window(args, drill, blocks)
     outcome = run_headless(args, drill, blocks)
     _finish(args, drill, outcome)
@@ -200,3 +198,34 @@ def format_outcome(out: dict[str, Any]) -> str:
     if out.get("error"):
         lines.append(f"stopped: {out['error']}")
     return "\n".join(lines)
+
+
+def run_window(args: argparse.Namespace, drill: Drill, blocks: tuple[str, ...]) -> int:
+    """`tpforce train` without --headless: the Practice window until the drill ends."""
+    from PyQt5 import QtCore, QtWidgets
+
+    from tpforce.ui.practice import PracticeWindow
+    from tpforce.ui.sound import SoundPlayer
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    run, pipeline = open_drill(args, drill, blocks, args.speed or 1.0)
+    try:
+        win = PracticeWindow(run, SoundPlayer())
+        win.resize(900, 900)
+        win.show()
+        done = QtCore.QTimer()
+        done.setSingleShot(False)
+
+        def check() -> None:
+            if run.done.is_set():
+                done.stop()
+                QtCore.QTimer.singleShot(3000, app.quit)  # the last result stays in view
+
+        done.timeout.connect(check)
+        done.start(200)
+        app.exec_()
+    finally:
+        pipeline.close()
+    out = run.outcome()
+    _finish(args, drill, out)
+    return 0 if out["complete"] else 1

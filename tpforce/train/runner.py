@@ -57,6 +57,7 @@ class Display:
     countdown_s: float | None = None  # rest: seconds to the go cue
     result: Result | None = None  # shown during the rest after a practice trial
     message: str = ""
+    in_band_s: float = 0.0  # time in the band since this trial's go cue
 
 
 @dataclass
@@ -96,6 +97,8 @@ class DrillRun:
         self._trace = _Trace()
         self._now = -math.inf
         self._scored = 0
+        self._in_band: dict[int, float] = {}
+        self._last_r: float | None = None
         self.display = Display("wait", 0.0, message="waiting for the probe")
         if not drill.needs_ppt:
             self._set_target(None)
@@ -164,6 +167,12 @@ class DrillRun:
             guide = self.guide_at(slot, now) if slot is not None else None
             if visible_now(slot, now, float(f[i]), drill, target, self._ask_times, guide):
                 seen[i] = f[i]
+            if slot is not None and now >= slot.go_s and self.band is not None \
+                    and self._last_r is not None \
+                    and self.band[0] <= f[i] <= self.band[1]:
+                self._in_band[slot.index] = self._in_band.get(slot.index, 0.0) \
+                    + now - self._last_r
+            self._last_r = now
         with self._cond:
             self._trace.t.append(r.astype(np.float64))
             self._trace.f.append(f)
@@ -218,7 +227,8 @@ class DrillRun:
             force if visible else None, self.target_n, band, guide if visible else None,
             max(slot.go_s - now, 0.0) if now < slot.go_s else None,
             last if show_result else None,
-            f"{slot.block} trial {slot.number}" + ("" if slot.feedback else " (blind)"))
+            f"{slot.block} trial {slot.number}" + ("" if slot.feedback else " (blind)"),
+            self._in_band.get(slot.index, 0.0))
 
     def _score(self, slot: Slot) -> None:
         assert self.target_n is not None and self.band is not None

@@ -30,6 +30,21 @@ def _weights(t: np.ndarray) -> np.ndarray:
     return np.append(dt, last)
 
 
+MERGE_S = 0.5
+"""Overshoots less than this apart are one (tremor chattering on the band's edge)."""
+
+
+def _excursions(t: np.ndarray, above: np.ndarray) -> int:
+    """Runs of `above`, merging runs separated by gaps shorter than MERGE_S."""
+    if not above.any():
+        return 0
+    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    t_end = np.append(t, t[-1])
+    gaps = t[starts[1:]] - t_end[ends[:-1]]
+    return int(1 + np.count_nonzero(gaps >= MERGE_S))
+
+
 def score_hold(t: np.ndarray, f: np.ndarray, go_s: float, window: tuple[float, float],
                target_n: float, band: tuple[float, float]) -> dict[str, Any]:
     """Scores of a hold trial; `window` is the scored hold, after the lead-in from `go_s`."""
@@ -54,7 +69,7 @@ def score_hold(t: np.ndarray, f: np.ndarray, go_s: float, window: tuple[float, f
     count, largest = 0, 0.0
     if first >= 0:
         above = fa[first:] > hi
-        count = int(np.count_nonzero(above[1:] & ~above[:-1]) + (1 if above[0] else 0))
+        count = _excursions(ta[first:], above)
         largest = float((fa[first:][above] - hi).max()) if above.any() else 0.0
     return {"time_in_band_pct": _nan_none(pct), "rmse_n": _nan_none(rmse),
             "cv_pct": _nan_none(100 * cv), "time_to_band_s": _nan_none(to_band),

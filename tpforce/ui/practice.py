@@ -8,7 +8,6 @@ every tone. The trainee's ask key (Space) is the self-controlled schedule's requ
 
 from __future__ import annotations
 
-import argparse
 import math
 from typing import Any
 
@@ -52,6 +51,7 @@ class PracticeWindow(QtWidgets.QWidget):
         self.readout = ForceReadout()
         self.trace = TracePlot(window_s=20.0, max_rate_sps=200.0)
         self.ring = HoldRing()
+        self.ring.set_hold(0.0, run.drill.hold_s, False, False)
         self.result_plot = pg.PlotWidget(background="w")
         self.result_plot.setLabel("bottom", "seconds from the go cue")
         self.result_plot.setLabel("left", "force", units="N")
@@ -122,9 +122,16 @@ class PracticeWindow(QtWidgets.QWidget):
         for w in (self.readout, self.trace, self.ring):
             w.setVisible(True)
         zone = _zone(d.force_n, d.band)
+        hold_s = self.run.drill.hold_s
+        if self.run.drill.kind == "hold":
+            self.ring.set_hold(d.in_band_s, hold_s, True, d.in_band_s >= hold_s)
+        else:
+            self.ring.setVisible(False)  # a ramp has no hold to count
         self.readout.show_force(d.force_n, Unit.N, 1.0, zone, stale=False)
-        band = Band(d.band[0], d.band[1], max(d.band[1] * 1.2, 1.0))
+        ppt = self.run.ppt_n
+        band = Band(d.band[0], d.band[1], ppt if ppt is not None else d.band[1])
         self.trace.show_band(band)
+        self.trace.ppt.setVisible(ppt is not None)  # a threshold line only where one was measured
         self.trace.buffer.append(np.array([d.t_s]), np.array([d.force_n]))
         t, f = self.trace.buffer.window(self.trace.window_s)
         if t.size:
@@ -159,24 +166,3 @@ class PracticeWindow(QtWidgets.QWidget):
                     f"CV {s['cv_pct']} %, to band {s['time_to_band_s']} s, "
                     f"overshoots {s['overshoots']}, drift {s['drift_n_per_s']} N/s")
         self.result_text.setText(f"trial {res.slot.number} ({res.slot.schedule}): {text}")
-
-
-def run_window(args: argparse.Namespace, drill: Any, blocks: tuple[str, ...]) -> int:
-    """`tpforce train` without --headless: the Practice window until the drill ends."""
-    from tpforce.cli.train import _finish, open_drill
-
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    run, pipeline = open_drill(args, drill, blocks, args.speed or 1.0)
-    win = PracticeWindow(run, SoundPlayer())
-    win.resize(900, 900)
-    win.show()
-    done = QtCore.QTimer()
-    done.timeout.connect(lambda: run.done.is_set() and QtCore.QTimer.singleShot(3000, app.quit))
-    done.start(200)
-    try:
-        app.exec_()
-    finally:
-        pipeline.close()
-    out = run.outcome()
-    _finish(args, drill, out)
-    return 0 if out["complete"] else 1
