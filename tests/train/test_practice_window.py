@@ -63,5 +63,4 @@ def test_blind_trial_hides_everything_and_shows_the_result_after(
     after = [s for s in seen if s[0] == "rest" and s[4] and "trial 2 (blind)" in s[6]]
     assert after and "in band" in after[0][6]
     win.close()
-    del win
     gc.collect()  # Qt objects die here, in the GUI thread, not in a later test's thread

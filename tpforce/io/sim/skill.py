@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -67,11 +67,11 @@ class DrillView(Protocol):
 
     t0: float | None
     target_n: float | None
-    plan: object | None
+    plan: Any  # tpforce.train.schedule.Plan once the target is known, else None
 
     def wait_seen(self, t_rel_s: float, timeout_s: float) -> None: ...
     def seen_at(self, t_rel_s: float) -> float | None: ...
-    def guide_at(self, slot: SlotLike, t_rel_s: float) -> float | None: ...
+    def guide_at(self, slot: Any, t_rel_s: float) -> float | None: ...
     def ask(self) -> bool: ...
 
 
@@ -80,7 +80,7 @@ class SimTrainee:
 
     def __init__(self, run: DrillView, level: str = "trained", *, kind: str = "hold",
                  ramp_n_per_s: float = 5.0, partner_ppt_n: float = 25.0, seed: int = 0,
-                 self_controlled: bool = False, lockstep_timeout_s: float = 0.5) -> None:
+                 self_controlled: bool = False, lockstep_timeout_s: float = 2.0) -> None:
         if level not in SKILLS:
             raise ValueError(f"unknown skill level {level!r}: choose {', '.join(LEVELS)}")
         self.run = run
@@ -143,7 +143,7 @@ class SimTrainee:
             if self._pressed_at is not None:
                 return 0.0, now - self._pressed_at < 0.3
             return max(now - 1.0, 0.0) * self.ramp_n_per_s, False
-        slot = plan.slot_at(now)  # type: ignore[attr-defined]
+        slot = plan.slot_at(now)
         if slot is None or now < slot.go_s:
             return 0.0, False
         if slot.index != self._slot:
