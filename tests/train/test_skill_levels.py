@@ -68,3 +68,16 @@ def test_headless_json_from_the_command_line(tmp_path: Path,
     assert [t["feedback"] for t in out["trials"]] == ["concurrent", "blind"]
     assert out["simulated_hand"] == "expert" and out["complete"]
     assert out["trials"][0]["time_in_band_pct"] > 50
+
+
+def test_blind_rater_drill_measures_the_partner_and_scores_the_ramp() -> None:
+    rater = {"kind": "ramp", "target_pct_ppt": 100, "ramp_n_per_s": 5.0, "band_pct": 20,
+             "rest_s": 2, "trials": 3, "feedback": {"schedule": "blind"}}
+    out = {level: _run(level, rater) for level in ("novice", "expert")}
+    for o in out.values():
+        assert o["complete"] and o["ppt_n"] == pytest.approx(25.0, abs=1.5)
+        assert [t["feedback"] for t in o["trials"]] == ["blind"] * 3
+    err = {k: v["blocks"]["practice"]["rate_abs_error_pct"] for k, v in out.items()}
+    assert err["expert"] < err["novice"]
+    assert out["expert"]["blocks"]["practice"]["ramp_rate_n_per_s"] == pytest.approx(5.0,
+                                                                                    rel=0.2)

@@ -158,11 +158,16 @@ class PracticeWindow(QtWidgets.QWidget):
         p.addItem(region)
         p.plot(res.t_s, res.force_n, pen=pg.mkPen("#1a1a1a", width=1))
         s = res.scores
+
+        def v(key: str, digits: int = 1) -> str:
+            x = s.get(key)
+            return "-" if x is None else f"{x:.{digits}f}"
+
         if "ramp_rate_n_per_s" in s:
-            text = (f"rate {s['ramp_rate_n_per_s']} N/s (error {s['rate_error_pct']} %), "
-                    f"steadiness CV {s['steadiness_cv_pct']} %")
+            text = (f"rate {v('ramp_rate_n_per_s', 2)} N/s (error {v('rate_error_pct')} %), "
+                    f"steadiness CV {v('steadiness_cv_pct')} %")
         else:
-            text = (f"in band {s['time_in_band_pct']} %, RMSE {s['rmse_n']} N, "
-                    f"CV {s['cv_pct']} %, to band {s['time_to_band_s']} s, "
-                    f"overshoots {s['overshoots']}, drift {s['drift_n_per_s']} N/s")
+            text = (f"in band {v('time_in_band_pct')} %, RMSE {v('rmse_n', 2)} N, "
+                    f"CV {v('cv_pct')} %, to band {v('time_to_band_s')} s, "
+                    f"overshoots {s['overshoots']}, drift {v('drift_n_per_s', 2)} N/s")
         self.result_text.setText(f"trial {res.slot.number} ({res.slot.schedule}): {text}")

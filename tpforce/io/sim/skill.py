@@ -140,9 +140,12 @@ class SimTrainee:
         if plan is None:  # the PPT measurement: ramp until the partner presses, then let go
             if self._pressed_at is None and self._applied >= self.partner_ppt_n:
                 self._pressed_at = now
-            if self._pressed_at is not None:
-                return 0.0, now - self._pressed_at < 0.3
-            return max(now - 1.0, 0.0) * self.ramp_n_per_s, False
+            ramp = max(now - 1.0, 0.0) * self.ramp_n_per_s
+            if self._pressed_at is not None:  # it lets go a reaction time after the press
+                pressed = now - self._pressed_at
+                held = (self._pressed_at - 1.0) * self.ramp_n_per_s
+                return (held if pressed < s.reaction_s else 0.0), pressed < 0.3
+            return ramp, False
         slot = plan.slot_at(now)
         if slot is None or now < slot.go_s:
             return 0.0, False
