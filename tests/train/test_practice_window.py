@@ -64,3 +64,22 @@ def test_blind_trial_hides_everything_and_shows_the_result_after(
     assert after and "in band" in after[0][6]
     win.close()
     gc.collect()  # Qt objects die here, in the GUI thread, not in a later test's thread
+
+
+def test_train_without_headless_opens_the_window_and_keeps_the_scores(
+        qapp: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tpforce.cli import main
+
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps({"target_n": 20, "trials": 1, "hold_s": 3, "rest_s": 1,
+                             "retention": {"trials": 0}}))
+    db = str(tmp_path / "h.sqlite")
+    assert main(["train", "--port", "sim", "--preset", str(f), "--speed", "10",
+                 "--trainee", "tr-03", "--db", db, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["complete"] and [t["block"] for t in out["trials"]] == ["practice"]
+    assert main(["train", "--progress", "tr-03", "--db", db]) == 0
+    assert "practice" in capsys.readouterr().out
+    gc.collect()

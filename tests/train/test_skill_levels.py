@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,26 @@ def test_blind_rater_drill_measures_the_partner_and_scores_the_ramp() -> None:
     assert err["expert"] < err["novice"]
     assert out["expert"]["blocks"]["practice"]["ramp_rate_n_per_s"] == pytest.approx(5.0,
                                                                                     rel=0.2)
+
+
+def test_a_lost_probe_ends_the_drill_keeping_the_trials_so_far() -> None:
+    from tpforce.cli.train import open_drill
+
+    d = drill_from_dict({**DRILL, "trials": 3, "hold_s": 3, "retention": {"trials": 0}},
+                        "t", "t")
+    args = argparse.Namespace(port="sim", hand="expert", partner_ppt=25.0, seed=1,
+                              surface="pad")
+    run, pipeline = open_drill(args, d, (PRACTICE,), 10.0)
+    try:
+        sim = pipeline.owned[0]
+        deadline = time.monotonic() + 60
+        while not run.results and time.monotonic() < deadline:
+            run.wait_seen(run._now + 1.0, 1.0)
+        assert run.results, "the first trial was never scored"
+        sim.unplug(for_s=30.0)
+        assert run.done.wait(30.0)
+    finally:
+        pipeline.close()
+    out = run.outcome()
+    assert not out["complete"] and "disconnected" in out["error"]
+    assert 1 <= len(out["trials"]) < 3

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tpforce.core.events import Event
+from tpforce.core.events import Disconnected, Event
 from tpforce.core.samples import SampleFlag
 from tpforce.train.drill import LEAD_S, Drill
 from tpforce.train.schedule import (
@@ -247,7 +247,14 @@ class DrillRun:
                                    scores))
 
     def on_event(self, event: Event) -> None:
-        """Source events are the pipeline's business; the drill keys on samples alone."""
+        """A lost probe ends the drill: the trials scored so far are kept, the rest are not
+        faked. Other source events are the pipeline's business."""
+        if isinstance(event, Disconnected) and not self.done.is_set():
+            self.error = f"the probe was disconnected ({event.reason}): the trials so far are kept"
+            self.display = Display("failed", self._now, message=self.error)
+            self.done.set()
+            with self._cond:
+                self._cond.notify_all()
 
     def close(self) -> None:
         """Wake anyone waiting on the drill."""
