@@ -23,6 +23,7 @@ COMMANDS = {
     "sim": "sim",
     "history": "history",
     "report": "report",
+    "train": "train",
 }
 
 

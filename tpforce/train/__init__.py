@@ -1,0 +1,1 @@
+"""Trainee practice: drills, feedback schedules, blocks, scores and the drill runner."""
