@@ -22,6 +22,8 @@ COMMANDS = {
     "ports": "ports",
     "sim": "sim",
     "history": "history",
+    "replay": "replay",
+    "export": "export",
 }
 
 
