@@ -166,10 +166,10 @@ def run(args: argparse.Namespace) -> int:
         n = reader.sample_count
     except RecordingError as exc:
         raise UserError(str(exc)) from None
-    for w in reader.warnings:
-        print(f"warning: {w}", file=sys.stderr)
     if n == 0:
         raise UserError(f"{args.file}: the recording holds no samples")
+    for w in reader.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     src = Path(args.file)
     out = args.output or src.with_suffix(".csv" if args.csv else ".edf")
     try:
