@@ -72,7 +72,7 @@ def test_edf_export_reads_back_in_pyedflib_with_annotations(
         # the simulated probe is paced at 80 SPS: the fixed grid is the samples' own
         ok = np.isfinite(samples["force_n"])
         assert np.allclose(got[:n][ok], samples["force_n"][ok], atol=0.01)
-        onsets, _, texts = edf.readAnnotations()
+        _, _, texts = edf.readAnnotations()
         assert sum(t.startswith("PPT mark") for t in texts) == 3
         assert any(t.startswith("hold 1 completed") for t in texts)
         assert edf.getPatientCode() == "anon"
