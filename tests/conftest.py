@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+# `tpforce live` records by default: tests never write into the user's own data folder.
+os.environ.setdefault("TPFORCE_DATA_DIR", tempfile.mkdtemp(prefix="tpforce-test-data-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"

@@ -24,6 +24,8 @@ COMMANDS = {
     "history": "history",
     "report": "report",
     "train": "train",
+    "replay": "replay",
+    "export": "export",
 }
 
 

@@ -1,5 +1,6 @@
 """`tpforce analyze`: score a force trace (CSV of t_s,force_n) for holds in a band, with the
-operator's inputs (marks, phases) if given."""
+operator's inputs (marks, phases) if given; or score recordings (*.tpfrec, many at once, paths
+or a glob) per hold or per point, as text, JSON or CSV."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(name, help="score a force trace (t_s,force_n CSV) for holds in a band",
                        description=__doc__)
-    p.add_argument("file", metavar="FILE.csv",
+    p.add_argument("files", nargs="+", metavar="FILE",
                    help="CSV with time and force columns (t_s,force_n; headers with units "
-                        "such as 'Time (ms)', 'Force (kgf)'; or a `tpforce stream` CSV)")
+                        "such as 'Time (ms)', 'Force (kgf)'; or a `tpforce stream` CSV), or "
+                        "recordings (*.tpfrec folders or a glob such as 'recs/*.tpfrec')")
     p.add_argument("--threshold", type=positive, metavar="N",
                    help="the patient's pressure pain threshold in newtons (needed unless "
                         "--inputs marks it)")
@@ -39,10 +41,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--band", metavar="LO:HI",
                    help="band in N (e.g. 15:18) or in %% of the threshold (75%%:90%%); "
                         "default 75%%:90%%")
-    p.add_argument("--target", type=positive, default=30.0, metavar="S",
-                   help="in-band time a hold must reach (default 30)")
-    p.add_argument("--grace", type=non_negative, default=1.0, metavar="S",
-                   help="time out of band before a hold ends (default 1.0)")
+    p.add_argument("--target", type=positive, metavar="S",
+                   help="in-band time a hold must reach (default 30; a recording's own)")
+    p.add_argument("--grace", type=non_negative, metavar="S",
+                   help="time out of band before a hold ends (default 1.0; a recording's own)")
     p.add_argument("--contact", type=non_negative, default=2.0, metavar="N",
                    help="force that counts as contact (default 2)")
     p.add_argument("--filter", type=non_negative, default=0.04, metavar="S",
@@ -54,11 +56,24 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--unit", metavar="UNIT",
                    help="unit of the force column where the header says none (N, kgf, lbf, g)")
     p.add_argument("--json", action="store_true", help="print the JSON document")
+    p.add_argument("--csv", action="store_true", help="recordings: print CSV rows")
+    p.add_argument("--per", choices=("hold", "point"), default="hold",
+                   help="recordings with --csv: one row per hold (default) or per point")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read, score and print."""
+    """Read, score and print: recordings, or one CSV trace."""
+    from tpforce.cli.analyze_recordings import expand, is_recording, run_recordings
+
+    paths = expand(args.files)
+    if any(is_recording(p) for p in paths):
+        return run_recordings(paths, args)
+    if len(paths) != 1:
+        raise UserError("give one CSV trace (several files only as recordings, *.tpfrec)")
+    args.file = paths[0]
+    args.target = 30.0 if args.target is None else args.target
+    args.grace = 1.0 if args.grace is None else args.grace
     if args.threshold is None and args.inputs is None:
         raise UserError("give --threshold N (the patient's PPT) or --inputs FILE with marks")
     if args.threshold is not None and not (math.isfinite(args.threshold) and args.threshold > 0):

@@ -46,7 +46,18 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     add_calibration_arg(p)
     add_window_args(p)
     add_lsl_args(p)
+    add_recording_args(p)
     p.set_defaults(run=run)
+
+
+def add_recording_args(p: argparse.ArgumentParser) -> None:
+    """Recording is on by default: who it is of, by whom, and the way to turn it off."""
+    p.add_argument("--patient", default="anon", metavar="PSEUDONYM",
+                   help="the patient's pseudonym (never a name); names the recording")
+    p.add_argument("--operator", default="", metavar="ID", help="the operator's ID")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not record the session (by default it is recorded from its "
+                        "first sample into the per-user data folder)")
 
 
 def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> int:
@@ -66,7 +77,8 @@ def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> i
     link = LiveLink(device=pipeline.device_label,
                     record=pipeline.recorder_switch(args.record_dir),
                     lost_frames=lambda: source.health().lost_frames,
-                    stale_s=max(0.2, source.stale_s - 0.05))
+                    stale_s=max(0.2, source.stale_s - 0.05),
+                    recording=pipeline.recording_state)
     return run_window(pipeline.processor, pipeline.ring, pipeline.events, options, link)
 
 
@@ -87,11 +99,28 @@ def run(args: argparse.Namespace) -> int:
     if args.calibration is not None and (args.driver != "probe" or args.port.startswith(LSL_PORT)):
         raise UserError("--calibration is for the tpforce probe; gauges and LSL streams report "
                         "newtons already")
+    patient = recording_patient(args)
     try:
         pipeline = open_pipeline(args.port, driver=args.driver, hold=HoldConfig(),
                                  choose=calibration_chooser(args.calibration),
-                                 late_extras=lsl_extras(args))
+                                 late_extras=lsl_extras(args),
+                                 record_default=not args.no_record, patient=patient,
+                                 operator=args.operator)
     except SourceOpenError as exc:
         raise UserError(str(exc)) from None
+    if pipeline.record_warning:
+        print(f"tpforce live: warning: {pipeline.record_warning}; acquisition goes on",
+              file=sys.stderr)
     with pipeline:
         return launch_window(pipeline, args, f"tpforce - {pipeline.device_label}")
+
+
+def recording_patient(args: argparse.Namespace) -> str:
+    """The --patient pseudonym, checked (one token, never a full name); UserError if not."""
+    from tpforce.cli import UserError
+    from tpforce.history.record import RecordError, check_pseudonym
+
+    try:
+        return check_pseudonym(getattr(args, "patient", "anon"))
+    except (RecordError, ValueError) as exc:
+        raise UserError(f"--patient: {exc}") from None

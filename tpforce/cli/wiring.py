@@ -12,6 +12,7 @@ wrong calibration, and every consumer gets every sample.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -53,6 +54,9 @@ class Pipeline:
     extras: list[Consumer] = field(default_factory=list)
     owned: list[Any] = field(default_factory=list)  # e.g. the SimProbe started for `sim`
     recorder: Recorder | None = None
+    patient: str = "anon"  # the pseudonym recordings are named by and carry
+    operator: str = ""
+    record_warning: str = ""  # why recording is not running although asked ("" if fine)
 
     @property
     def device_label(self) -> str:
@@ -60,24 +64,79 @@ class Pipeline:
         dev = self.source.device
         return dev.label if dev is not None else "unknown device"
 
+    def recording_context(self) -> dict[str, Any]:
+        """What a recording carries besides samples and events: the device (serial,
+        firmware, protocol), the calibration in full, every setting, the app version,
+        the patient's pseudonym, the operator and the points so far."""
+        from tpforce import __version__
+
+        tracker = self.processor.tracker
+        dev = self.source.device
+        info = getattr(self.source, "info", None)
+        band = tracker.band
+        return {
+            "app": "tpforce", "app_version": __version__,
+            "patient": self.patient, "operator": self.operator,
+            "device": dataclasses.asdict(dev) if dev is not None else None,
+            "device_label": self.device_label,
+            "probe_serial": dev.serial if dev is not None else "",
+            "firmware": dev.firmware if dev is not None else "",
+            "protocol": getattr(info, "protocol", None),
+            "nominal_rate_sps": self.source.nominal_rate_sps,
+            "calibration": dataclasses.asdict(self.processor.calibration),
+            "hold_config": dataclasses.asdict(tracker.config),
+            "band": dataclasses.asdict(band) if band is not None else None,
+            "points": [p.label for p in self.processor.session.points],
+            "from_first_sample": tracker.samples_seen == 0,
+            "samples_before": tracker.samples_seen,
+        }
+
     def start_recording(self, path: str | os.PathLike[str]) -> Recorder:
         """Record from now on what the processor hands on: raw samples with force, and every
         event, operator inputs included (the R key and `--record` both come here)."""
         self.stop_recording()
-        try:
-            recorder = Recorder(path, meta={"device": self.device_label})
-        except RecordingError as exc:
-            raise OSError(str(exc)) from None
-        self.recorder = recorder
-        self.processor.add_consumer(recorder)
+        with self.processor._lock:  # no batch between the context and the first sample
+            try:
+                recorder = Recorder(path, self.recording_context())
+            except RecordingError as exc:
+                raise OSError(str(exc)) from None
+            self.recorder = recorder
+            self.processor.add_consumer(recorder)
         return recorder
 
+    def start_default_recording(self, folder: Path | None = None) -> Recorder | None:
+        """Record into the per-user data folder (0700, files 0600), named by pseudonym and
+        time; a folder that cannot be written leaves `record_warning` set, never stops
+        acquisition."""
+        from tpforce.history.paths import private_dir, user_data_dir
+
+        where = folder if folder is not None else user_data_dir() / "recordings"
+        try:
+            private_dir(where)
+            recorder = self.start_recording(new_recording_path(where, self.patient))
+        except OSError as exc:
+            self.record_warning = f"NOT RECORDING: {exc}"
+            return None
+        self.record_warning = ""
+        return recorder
+
+    def recording_state(self) -> tuple[bool, str]:
+        """For the status bar: whether it records, and one line: the recording's name and
+        size, or why it is not recording although asked ("" when off by choice)."""
+        rec = self.recorder
+        if rec is None:
+            return False, self.record_warning
+        if rec.error:
+            return False, f"RECORDING FAILED: {rec.error} ({rec.path.name})"
+        return True, f"● REC {rec.path.name} {rec.size_bytes / 1e6:.1f} MB"
+
     def stop_recording(self) -> None:
-        """Stop and close the recording in progress, if any."""
+        """Stop and close the recording in progress, if any (the points go in its context)."""
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             self.processor.remove_consumer(recorder)
             recorder.close()
+            recorder.update_context(points=[p.label for p in self.processor.session.points])
 
     def recorder_switch(self, folder: Path) -> Callable[[bool], str]:
         """The R key's switch: on starts a fresh folder in `folder`, off stops; returns the
@@ -87,15 +146,15 @@ class Pipeline:
             if not on:
                 return ""
             folder.mkdir(parents=True, exist_ok=True)
-            return self.start_recording(new_recording_path(folder)).path.name
+            return self.start_recording(new_recording_path(folder, self.patient)).path.name
 
         return record
 
     def close(self) -> None:
         """Stop the source, close the recording and consumers, stop what was started here."""
         self.source.close()
+        self.processor.close()  # a running hold ends, and the recording keeps that
         self.stop_recording()
-        self.processor.close()
         for thing in reversed(self.owned):
             stop = getattr(thing, "stop", None) or getattr(thing, "close", None)
             if stop is not None:
@@ -139,6 +198,10 @@ def start_pipeline(
     late_extras: LateExtras | None = None,
     record: str | os.PathLike[str] | None = None,
     owned: Sequence[Any] = (),
+    record_default: bool = False,
+    record_dir: Path | None = None,
+    patient: str = "anon",
+    operator: str = "",
 ) -> Pipeline:
     """Open `source` and run it into a fresh processor with the chosen calibration;
     `late_extras` adds consumers made from the open device before its first sample."""
@@ -155,9 +218,12 @@ def start_pipeline(
         ring = SampleRing(int(ring_s * rate))
         events = EventQueue()
         processor = Processor(calibration, Tracker(hold), [ring, events, *consumers])
-        pipeline = Pipeline(source, processor, ring, events, consumers, list(owned))
+        pipeline = Pipeline(source, processor, ring, events, consumers, list(owned),
+                            patient=patient, operator=operator)
         if record is not None:
             pipeline.start_recording(record)
+        elif record_default:  # from the first sample; a failure is a warning, not a stop
+            pipeline.start_default_recording(record_dir)
     except BaseException:
         source.close()
         for consumer in late:
@@ -182,6 +248,10 @@ def open_pipeline(
     record: str | os.PathLike[str] | None = None,
     reconnect: bool = True,
     lister: PortLister | None = None,
+    record_default: bool = False,
+    record_dir: Path | None = None,
+    patient: str = "anon",
+    operator: str = "",
 ) -> Pipeline:
     """Open `url` (a port, a pyserial URL, `sim`, `auto` or `lsl:NAME`) with `driver` and
     start the pipeline; SourceOpenError (one line with the fix) or ValueError on a bad option."""
@@ -190,7 +260,9 @@ def open_pipeline(
 
         inlet = inlet_for_port(url, driver, reconnect=reconnect, **(driver_options or {}))
         return start_pipeline(inlet, choose=choose, hold=hold, ring_s=ring_s, extras=extras,
-                              late_extras=late_extras, record=record)
+                              late_extras=late_extras, record=record,
+                              record_default=record_default, record_dir=record_dir,
+                              patient=patient, operator=operator)
     port, sim = resolve_port(url, driver, sim_options)
     try:
         if sim is not None and lister is None:
@@ -199,7 +271,9 @@ def open_pipeline(
                              **(driver_options or {}))
         return start_pipeline(source, choose=choose, hold=hold, ring_s=ring_s,
                               extras=extras, late_extras=late_extras, record=record,
-                              owned=[sim] if sim is not None else [])
+                              owned=[sim] if sim is not None else [],
+                              record_default=record_default, record_dir=record_dir,
+                              patient=patient, operator=operator)
     except BaseException:
         if sim is not None:
             with contextlib.suppress(Exception):

@@ -28,6 +28,7 @@ class LiveLink:
     record: Callable[[bool], str] | None = None
     lost_frames: Callable[[], int] | None = None
     stale_s: float = 0.2  # no new sample for this long: NO SIGNAL (slow gauges need longer)
+    recording: Callable[[], tuple[bool, str]] | None = None  # (on, line): name+size or warning
 
 
 class StatusInfo:
@@ -40,6 +41,8 @@ class StatusInfo:
         self.rate_sps = 0.0
         self.lost = 0
         self.recording: str | None = None
+        if link.recording is not None and link.recording()[0]:
+            self.recording = "on"  # recorded from the first sample
         self.muted = False
         self.signal = False
         self.fields: dict[str, QtWidgets.QLabel] = {}
@@ -89,17 +92,24 @@ class StatusInfo:
         rate = f"{self.rate_sps:.0f} sps" if signal else "no data"
         if self.nominal_sps:
             rate += f" (device {self.nominal_sps})"
-        key = (self.device, rate, lost, self.recording, self.muted)
+        if self.link.recording is not None:
+            on, line = self.link.recording()  # the recorder's own word: name and size
+        else:
+            on = self.recording is not None
+            line = f"● REC {self.recording}" if on else ""
+        warn = bool(line) and not on  # asked to record, and it is not: say so loudly
+        line = line if on or warn else "not recording"
+        key = (self.device, rate, lost, self.muted, line)
         if key == self._shown:
             return
         self._shown = key
         self.fields["device"].setText(self.device)
         self.fields["rate"].setText(rate)
         self.fields["lost"].setText(f"lost frames {lost}")
-        self.fields["record"].setText(f"● REC {self.recording}" if self.recording
-                                      else "not recording")
-        self.fields["record"].setStyleSheet("color: #c62828; font-weight: bold"
-                                            if self.recording else "")
+        self.fields["record"].setText(line)
+        self.fields["record"].setStyleSheet(
+            "color: #c62828; font-weight: bold" if on
+            else "background: #ff8f00; color: black; font-weight: bold" if warn else "")
         self.fields["sound"].setText("MUTED" if self.muted else "sound on")
         self.fields["sound"].setStyleSheet("color: #c62828" if self.muted else "")
 
