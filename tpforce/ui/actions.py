@@ -35,6 +35,9 @@ class Key:
 KEYS = (
     Key("mark", "Space", "Mark threshold (PPT)"),
     Key("tare", "T", "Tare (probe at rest)"),
+    Key("tare_anyway", "Shift+T", "Tare anyway (a probe preloaded by design)"),
+    Key("tolerance", "O", "Mark pain tolerance (Hou P2 band)"),
+    Key("delete", "Backspace", "Delete the last trial"),
     Key("phase", "P", "Next phase (baseline trials, treatment, after trials)"),
     Key("hold", "H", "Start / stop hold"),
     Key("next", "N", "Next point"),

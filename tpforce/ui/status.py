@@ -41,6 +41,7 @@ class StatusInfo:
         self.lost = 0
         self.recording: str | None = None
         self.muted = False
+        self.sound = "sound on"  # the player's own account: sound on, muted or SILENT
         self.signal = False
         self.fields: dict[str, QtWidgets.QLabel] = {}
         for name in ("device", "rate", "lost", "record", "sound"):
@@ -89,7 +90,7 @@ class StatusInfo:
         rate = f"{self.rate_sps:.0f} sps" if signal else "no data"
         if self.nominal_sps:
             rate += f" (device {self.nominal_sps})"
-        key = (self.device, rate, lost, self.recording, self.muted)
+        key = (self.device, rate, lost, self.recording, self.sound)
         if key == self._shown:
             return
         self._shown = key
@@ -100,6 +101,7 @@ class StatusInfo:
                                       else "not recording")
         self.fields["record"].setStyleSheet("color: #c62828; font-weight: bold"
                                             if self.recording else "")
-        self.fields["sound"].setText("MUTED" if self.muted else "sound on")
-        self.fields["sound"].setStyleSheet("color: #c62828" if self.muted else "")
+        self.fields["sound"].setText(self.sound)
+        self.fields["sound"].setStyleSheet("" if self.sound == "sound on"
+                                           else "color: #c62828; font-weight: bold")
 
