@@ -11,7 +11,6 @@ from tpforce.core.session import SITES, MdcVerdict, Point, Session, Side
 from tpforce.core.units import Unit, convert
 from tpforce.ui.readout import format_value
 
-
 SHORT_VERDICTS = {
     MdcVerdict.RISE_BEYOND: "rise beyond MDC",
     MdcVerdict.WITHIN: "within MDC",
@@ -73,6 +72,11 @@ class PointPanel(QtWidgets.QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        assert header is not None
+        self.header: QtWidgets.QWidget = header
+        self.settings = QtWidgets.QLabel("")
+        self.settings.setWordWrap(True)
         picker = QtWidgets.QVBoxLayout(self.picker)
         picker.setContentsMargins(0, 0, 0, 0)
         picker.addWidget(self.picker_title)
@@ -83,6 +87,7 @@ class PointPanel(QtWidgets.QWidget):
         layout.addWidget(self.ppt)
         layout.addWidget(self.picker, stretch=2)
         layout.addWidget(self.table, stretch=1)
+        layout.addWidget(self.settings)
         self.setMinimumWidth(420)
         self._buttons = list(self.sides.buttons())
         self._shown: tuple[object, ...] | None = None
@@ -91,8 +96,12 @@ class PointPanel(QtWidgets.QWidget):
         """The widgets whose text scales with the window: (widget, points at 1280x800, bold)."""
         return [(self.current, 18, True), (self.ppt, 15, False), (self.picker_title, 14, False),
                 (self.sites, 14, False), (self.table, 14, False),
-                (self.table.horizontalHeader(), 14, True),
+                (self.header, 14, True), (self.settings, 14, False),
                 *((b, 14, False) for b in self._buttons)]
+
+    def show_settings(self, text: str) -> None:
+        """Show the settings in force (hold mode, grace, target, band)."""
+        self.settings.setText(text)
 
     def show_phase(self, phase: Phase) -> None:
         """Fold the muscle/side picker away during treatment (it is for the next point)."""

@@ -175,7 +175,7 @@ class HoldRing(QtWidgets.QWidget):
                 in_band_s, target_s, active, completed, note
             self.update()
 
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+    def paintEvent(self, event: QtGui.QPaintEvent | None) -> None:
         """Draw the track, the filled arc and the seconds."""
         side = min(self.width(), self.height()) - 24
         rect = QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)

@@ -31,7 +31,7 @@ from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui import settings as settings_io
-from tpforce.ui.actions import key_actions, settings_menu
+from tpforce.ui.actions import PRESET_NAMES, key_actions, settings_menu
 from tpforce.ui.alarms import AlarmRelay, SoundDirector
 from tpforce.ui.guide import GuidePanel, guide_view, hold_summary, value_text
 from tpforce.ui.points import PointPanel
@@ -49,6 +49,17 @@ SILENT_WARNING = ("⚠ THE ALARM CANNOT SOUND: no audio output. Watch the screen
 PAUSE_NOTES = {Zone.ABOVE: "paused: above band", Zone.OVER: "paused: over threshold",
                Zone.BELOW: "paused: below band", Zone.NO_CONTACT: "paused: no contact",
                Zone.UNKNOWN: "paused: no signal"}
+
+
+def settings_line(s: LiveSettings) -> str:
+    """The settings in force, in one line the therapist can check at a glance."""
+    from tpforce.core.band import BandPreset
+
+    preset = BandPreset.parse(s.band_preset)
+    band = (f"custom {s.custom_lo_pct:g}-{s.custom_hi_pct:g} % PPT"
+            if preset is BandPreset.CUSTOM else PRESET_NAMES[preset])
+    return (f"settings: {s.hold_mode} hold · grace {s.grace_s:g} s · "
+            f"target {s.target_s:g} s · band {band}")
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -99,7 +110,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.legend = QtWidgets.QLabel("")
         self.legend.setWordWrap(True)
         self._layout()
-        self.status = StatusInfo(self.statusBar(), self.link)
+        bar = self.statusBar()
+        assert bar is not None
+        self.status = StatusInfo(bar, self.link)
         self.player.silenced.connect(lambda _reason: self._show_sound_state())
         self.actions_ = key_actions(self, {
             "mark": lambda: processor.mark_threshold("key"), "tare": processor.tare,
@@ -142,7 +155,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._scaled.append((widget, pt, bold))
         self._scaled += self.points.scaled_fonts()
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+    def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
         """Scale every text with the window (never below MIN_PT at BASE_SIZE)."""
         super().resizeEvent(event)
         self._apply_scale()
@@ -177,6 +190,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.processor.set_target_s(s.target_s)
         if not changes or "band_preset" in changes:
             self.processor.set_band_preset(s.band_preset)
+        if s.band_preset == "custom" and (not changes or {"band_preset", "custom_lo_pct",
+                                                          "custom_hi_pct"} & set(changes)):
+            self.processor.set_band_custom(s.custom_lo_pct, s.custom_hi_pct, "%")
+        if not changes or "hold_mode" in changes:
+            self.processor.set_hold_mode(s.hold_mode)
+        if not changes or "grace_s" in changes:
+            self.processor.set_grace_s(s.grace_s)
         self.player.set_muted(s.muted)
         self.director.band_cue, self.director.hold_chime = s.band_cue, s.hold_chime
         self.director.alarm_sound, self.director.pitch = s.alarm_sound, s.pitch
@@ -187,9 +207,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.actions_["mute"].setChecked(s.muted)
         for name, value in (("unit", s.unit), ("tip", s.tip_area_cm2),
                             ("preset", s.band_preset), ("target", s.target_s),
+                            ("mode", s.hold_mode), ("grace", s.grace_s),
                             ("window", s.window_s)):
             for action in self.menus[name].actions():
                 action.setChecked(action.data() == value)
+        self.points.show_settings(settings_line(s))
         if self.store is not None and changes:
             settings_io.save(self.store, s)
 
