@@ -164,7 +164,7 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
     qtbot.waitUntil(lambda: window.readout.zone == Zone.OVER, timeout=2000)
     assert window.readout.zone_label.text() == ZONE_NAMES[Zone.OVER]
     if processor.state.hold_active and not processor.state.completed:  # why the count stops
-        qtbot.waitUntil(lambda: window.ring_widget.caption == "paused: over threshold",
+        qtbot.waitUntil(lambda: window.ring_widget.caption == "paused: over PPT",
                         timeout=2000)
     qtbot.waitUntil(lambda: bool(events_of(window, OverThreshold)), timeout=2000)
     assert [c.cue for c in player.log].count(Cue.ALARM_HIGH) == 1

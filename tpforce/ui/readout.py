@@ -139,7 +139,6 @@ class HoldRing(QtWidgets.QWidget):
         self.active = False
         self.completed = False
         self.note = ""  # why the count is paused ('paused: above band'), '' while counting
-        self.scale = 1.0  # the window's text scale
         self.setMinimumSize(260, 260)
 
     @property
@@ -155,6 +154,12 @@ class HoldRing(QtWidgets.QWidget):
         if not (self.active or self.completed):
             return f"--\n/ {self.target_s:.0f} s"
         return f"{self.in_band_s:.0f}\n/ {self.target_s:.0f} s"
+
+    @property
+    def caption_pt(self) -> float:
+        """The caption's size: 14 pt in a ring of 240 px (1280x800), growing with the ring."""
+        side = min(self.width(), self.height()) - 24
+        return 14.0 * max(1.0, side / 240.0)
 
     @property
     def caption(self) -> str:
@@ -197,7 +202,8 @@ class HoldRing(QtWidgets.QWidget):
         upper = QtCore.QRectF(rect.left(), rect.top() + side * 0.18, side, side * 0.34)
         seconds = f"{self.in_band_s:.0f}" if self.active or self.completed else "--"
         p.drawText(upper, QtCore.Qt.AlignCenter, seconds)
-        font.setPointSizeF(14 * self.scale)
+        font.setPointSizeF(self.caption_pt)
+        font.setBold(False)
         p.setFont(font)
         inner = side * 0.82  # inside the ring's stroke
         left = rect.left() + (side - inner) / 2

@@ -46,9 +46,10 @@ BASE_SIZE = (1280, 800)  # text sizes are given for this window and scale with i
 MIN_PT = 14  # nothing a therapist reads is smaller at BASE_SIZE (legible at a metre)
 SILENT_WARNING = ("⚠ THE ALARM CANNOT SOUND: no audio output. Watch the screen: "
                   "colour and text still warn.")
-PAUSE_NOTES = {Zone.ABOVE: "paused: above band", Zone.OVER: "paused: over threshold",
-               Zone.BELOW: "paused: below band", Zone.NO_CONTACT: "paused: no contact",
+PAUSE_NOTES = {Zone.ABOVE: "paused: above", Zone.OVER: "paused: over PPT",
+               Zone.BELOW: "paused: below", Zone.NO_CONTACT: "paused: no contact",
                Zone.UNKNOWN: "paused: no signal"}
+"""What the ring says while a hold's in-band count stands still (short: it sits in the ring)."""
 
 
 def settings_line(s: LiveSettings) -> str:
@@ -178,8 +179,6 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.statusBar().setFont(bar_font)
         self.readout.set_scale(scale)
         self.trace.set_text_pt(MIN_PT * scale)
-        self.ring_widget.scale = scale
-        self.ring_widget.update()
 
     # -- settings and commands --------------------------------------------------------------
 
