@@ -96,7 +96,11 @@ def test_every_label_is_legible_and_nothing_is_elided(qtbot, feed: Feed,  # noqa
     for text in (*PAUSE_NOTES.values(), "in band: counting", "of 90 s in band", "✓ done"):
         assert QtGui.QFontMetrics(font).horizontalAdvance(text) <= side * 0.82, text
     # The trace: a thick line, dark axis text at >= 14 pt.
-    assert window.trace.curve.opts["pen"].width() >= 2
+    trace = window.trace  # 2 px: two 1-px strokes one pixel apart
+    _, y = trace.curve.getData()
+    _, y2 = trace.curve_shadow.getData()
+    pixel = trace.viewRange()[1][1] / trace.getViewBox().height()
+    assert trace.line_px == 2 and y2[-1] - y[-1] == pytest.approx(pixel, rel=0.05)
     axis = window.trace.getAxis("left")
     assert axis.style["tickFont"].pointSizeF() >= MIN_PT * scale - 0.01
     assert axis.textPen().color().lightness() < 60

@@ -92,7 +92,11 @@ class TracePlot(pg.PlotWidget):
         for item in (self.band, self.ppt, self.centre):
             item.setVisible(False)
             self.addItem(item)
-        self.curve = self.plot(pen=pg.mkPen("#1a1a1a", width=3))
+        # The force line is 2 px: two 1-px strokes a pixel apart, which Qt's raster engine
+        # paints in about half the time of one 2-px pen over a 60 s window.
+        self.curve = self.plot(pen=pg.mkPen("#1a1a1a", width=1))
+        self.curve_shadow = self.plot(pen=pg.mkPen("#1a1a1a", width=1))
+        self.line_px = 2
         self.set_text_pt(14.0)
         self._band: Band | None = None
         self._top = 10.0
@@ -156,12 +160,15 @@ class TracePlot(pg.PlotWidget):
             return new
         t_end = float(t[-1])
         # Seconds before now on a fixed axis: the ticks stay put and only the curve moves.
-        self.curve.setData(t - t_end, f, connect="finite")
+        x = t - t_end
+        self.curve.setData(x, f, connect="finite")
         top = float(np.max(f, initial=0.0, where=np.isfinite(f)))
         need = max(self._band.over_n * 1.25 if self._band else 10.0, top * 1.1)
         if need > self._top or need < 0.7 * self._top:  # grow at once, shrink with hysteresis
             self._top = need
             self.setYRange(0.0, self._top, padding=0)
+        pixel = self._top / max(1.0, float(self.getViewBox().height()))
+        self.curve_shadow.setData(x, f + pixel, connect="finite")
         return new
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:

@@ -42,6 +42,7 @@ from tpforce.ui.status import LiveLink, StatusInfo
 from tpforce.ui.trace import TracePlot
 
 FRAME_MS = 16  # about 60 Hz
+GUIDE_PERIOD_S = 0.2  # the guide's numbers (ramp rate) change at most 5 times a second
 BASE_SIZE = (1280, 800)  # text sizes are given for this window and scale with it
 MIN_PT = 14  # nothing a therapist reads is smaller at BASE_SIZE (legible at a metre)
 SILENT_WARNING = ("⚠ THE ALARM CANNOT SOUND: no audio output. Watch the screen: "
@@ -95,6 +96,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.summary = ""
         self._scaled: list[tuple[QtWidgets.QWidget, float, bool]] = []
         self._scale = 0.0
+        self._guide_at = -1.0
         self._last_count = -1
         self._last_new_s = time.monotonic()
         self.setWindowTitle(title)
@@ -267,7 +269,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def refresh(self) -> None:
         """Read what is new and repaint (the 60 Hz timer)."""
-        for event in self.events.drain():
+        events = self.events.drain()
+        for event in events:
             self.on_event(event)
         now = time.monotonic()
         count = self.ring.count
@@ -287,9 +290,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         session = self.processor.session
         self.points.show_session(session, state.trials_n, s.unit_enum, s.tip_area_cm2)
         self.points.show_phase(Phase(state.phase))
-        self.guide.show_view(guide_view(state, session.current, self.processor.tracker.config,
-                                        self.tared, self.last_mark, self.summary,
-                                        s.unit_enum, s.tip_area_cm2, session.drop_first), now)
+        if events or now - self._guide_at >= GUIDE_PERIOD_S:  # events show at once
+            self._guide_at = now
+            self.guide.show_view(guide_view(
+                state, session.current, self.processor.tracker.config, self.tared,
+                self.last_mark, self.summary, s.unit_enum, s.tip_area_cm2,
+                session.drop_first), now)
         self._show_legend(state)
         self.director.update_pitch(state.force_n, state.band,
                                    Zone.UNKNOWN if self.stale else state.zone)
