@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PyQt5 import QtCore
+from PyQt5 import QtCore, QtGui
 
 from tpforce.core.events import (
     HoldCompleted,
@@ -51,6 +51,13 @@ def events_of(window: LiveWindow, kind: type) -> list:
     return [e for e in window.seen_events if isinstance(e, kind)]
 
 
+def plain(label: object) -> str:
+    """A label's text as a reader sees it (rich text without its markup)."""
+    doc = QtGui.QTextDocument()
+    doc.setHtml(label.text())  # type: ignore[attr-defined]
+    return doc.toPlainText().replace("\xa0", " ")
+
+
 def snap(window: LiveWindow, folder: Path, name: str) -> None:
     """Save a screenshot of the current state."""
     assert window.screenshot(str(folder / f"{name}.png")), name
@@ -68,11 +75,21 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
     window.activateWindow()
     qtbot.waitUntil(lambda: not window.stale, timeout=5000)
 
-    # 1. Tare with the probe at rest.
+    # 1. Tare with the probe at rest: the guide says so, then asks for trial 1.
     assert window.readout.zone_label.text() == ZONE_NAMES[Zone.NO_CONTACT]
+    assert window.guide.phase.text() == "BASELINE TRIALS"
+    assert window.guide.step.text() == "tare with the probe at rest (T)"
+    assert not window.points.picker.isHidden()
     qtbot.keyClick(window, QtCore.Qt.Key_T)
     qtbot.waitUntil(lambda: bool(events_of(window, Tared)), timeout=2000)
+    qtbot.waitUntil(lambda: window.guide.step.text().startswith("trial 1 of 3: ramp at 5 N/s"),
+                    timeout=2000)
     snap(window, output_dir, "01-tared")
+    # The ramp guide shows the live rate in N/s and kPa/s against 5 +- 1 N/s.
+    qtbot.waitUntil(lambda: window.guide.detail.text().startswith("ramp ")
+                    and "on target" in window.guide.detail.text(), timeout=8000)
+    assert "kPa/s" in window.guide.detail.text()
+    assert "target 5 ± 1 N/s" in window.guide.detail.text()
 
     # 2. Ramp to the peak; Space once the force has begun to ease off it.
     def past_peak() -> bool:
@@ -91,9 +108,17 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
     assert band is not None and band.lo_n == pytest.approx(0.75 * mark.ppt_n)
     qtbot.waitUntil(lambda: window.trace.band.isVisible(), timeout=1000)
     assert "PPT before" in window.points.ppt.text()
+    qtbot.waitUntil(lambda: window.guide.step.text().startswith("trial 2 of 3"), timeout=2000)
+    assert window.guide.trials.text().startswith(f"last trial: peak {mark.ppt_n:.1f} N")
+    assert f"1) {mark.ppt_n:.1f} N" in window.guide.trials.text()
     snap(window, output_dir, "02-threshold-marked")
     qtbot.keyClick(window, QtCore.Qt.Key_P)  # one trial here: P moves on to treatment
     qtbot.waitUntil(lambda: processor.state.phase == "treatment", timeout=2000)
+    qtbot.waitUntil(lambda: window.guide.phase.text() == "TREATMENT", timeout=2000)
+    assert window.points.picker.isHidden()  # the picker folds away during treatment
+    lo, hi = f"{band.lo_n:.1f} N", f"{band.hi_n:.1f} N"
+    assert f"band {lo} – {hi}" in plain(window.legend)
+    assert f"PPT {band.over_n:.1f} N" in plain(window.legend)
 
     # 3. Into the band: a gentle cue, green, and a hold that starts by itself.
     qtbot.waitUntil(lambda: window.readout.zone == Zone.IN_BAND, timeout=5000)
@@ -101,12 +126,24 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
     qtbot.waitUntil(lambda: bool(events_of(window, HoldStarted)), timeout=8000)
     qtbot.waitUntil(lambda: window.readout.zone == Zone.IN_BAND, timeout=5000)
     assert window.readout.zone_label.text() == ZONE_NAMES[Zone.IN_BAND]
-    # H stops the hold, H again starts a new one by hand.
+    qtbot.waitUntil(lambda: window.guide.step.text() == "treat: hold in the band",
+                    timeout=2000)
+    # T under load is refused, and the guide says why for a few seconds.
+    qtbot.keyClick(window, QtCore.Qt.Key_T)
+    qtbot.waitUntil(lambda: window.guide.notice.isVisibleTo(window), timeout=2000)
+    assert window.guide.notice.text().startswith("not tared:")
+    # One H stops the hold that started by itself; one H starts a new one by hand.
     qtbot.keyClick(window, QtCore.Qt.Key_H)
     qtbot.waitUntil(lambda: any(e.reason is HoldEnd.STOPPED
                                 for e in events_of(window, HoldEnded)), timeout=2000)
+    assert not processor.state.hold_active
+    qtbot.waitUntil(lambda: window.guide.detail.text().startswith("hold 1 not complete: "),
+                    timeout=2000)
+    assert "% in band · CV " in window.guide.detail.text()
     qtbot.keyClick(window, QtCore.Qt.Key_H)
     qtbot.waitUntil(lambda: len(events_of(window, HoldStarted)) == 2, timeout=2000)
+    assert processor.state.hold_manual
+    qtbot.waitUntil(lambda: window.guide.detail.text() == "", timeout=2000)
     qtbot.waitUntil(lambda: window.ring_widget.active and window.ring_widget.in_band_s > 1.0,
                     timeout=5000)
     snap(window, output_dir, "03-holding-in-band")
@@ -126,6 +163,9 @@ def test_tare_mark_hold_alarm_unplug_reconnect(qtbot, rig_factory, store, player
         pass
     qtbot.waitUntil(lambda: window.readout.zone == Zone.OVER, timeout=2000)
     assert window.readout.zone_label.text() == ZONE_NAMES[Zone.OVER]
+    if processor.state.hold_active and not processor.state.completed:  # why the count stops
+        qtbot.waitUntil(lambda: window.ring_widget.caption == "paused: over PPT",
+                        timeout=2000)
     qtbot.waitUntil(lambda: bool(events_of(window, OverThreshold)), timeout=2000)
     assert [c.cue for c in player.log].count(Cue.ALARM_HIGH) == 1
     snap(window, output_dir, "05-over-threshold")

@@ -7,6 +7,7 @@ buffer and event queue, the device's name and the source's lost-frame count.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +37,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="live display on a probe on a serial port",
                        description=__doc__)
     from tpforce.cli.calibration import add_calibration_arg
-    from tpforce.io.drivers import DRIVERS
+    from tpforce.cli.stream import add_source_args
 
-    p.add_argument("--port", required=True, metavar="PORT",
-                   help="serial port or pyserial URL (/dev/ttyACM0, COM3, socket://...), "
-                        "'auto', 'sim' or 'lsl:NAME' (a Lab Streaming Layer force stream)")
-    p.add_argument("--driver", default="probe", choices=sorted(DRIVERS),
-                   help="what speaks on the port (default: the tpforce probe)")
+    add_source_args(p)  # the very group `stream` uses: every gauge option, never a copy
     add_calibration_arg(p)
     add_window_args(p)
     add_lsl_args(p)
@@ -90,6 +87,7 @@ def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Calla
 def run(args: argparse.Namespace) -> int:
     """Open the port, take the probe's calibration and show the window."""
     from tpforce.cli import UserError
+    from tpforce.cli.stream import driver_options
     from tpforce.io.calibration import calibration_chooser
 
     problem = qt_display_problem()
@@ -100,13 +98,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--calibration is for the tpforce probe; gauges and LSL streams report "
                         "newtons already")
     patient = recording_patient(args)
+    options = driver_options(args)
+    reconnect = bool(options.pop("reconnect"))
     try:
-        pipeline = open_pipeline(args.port, driver=args.driver, hold=HoldConfig(),
+        pipeline = open_pipeline(args.port, driver=args.driver, driver_options=options,
+                                 hold=HoldConfig(), reconnect=reconnect,
                                  choose=calibration_chooser(args.calibration),
                                  late_extras=lsl_extras(args),
                                  record_default=not args.no_record, patient=patient,
                                  operator=args.operator)
-    except SourceOpenError as exc:
+    except (SourceOpenError, ValueError, re.error) as exc:
         raise UserError(str(exc)) from None
     if pipeline.record_warning:
         print(f"tpforce live: warning: {pipeline.record_warning}; acquisition goes on",

@@ -60,7 +60,7 @@ class ForceReadout(QtWidgets.QFrame):
         # The number's width must not re-run the window's layout every time a digit changes.
         self.number.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                   QtWidgets.QSizePolicy.Ignored)
-        self.number.setMinimumHeight(150)
+        self.number.setMinimumHeight(120)
         self._number_at = -1.0
         self.unit = QtWidgets.QLabel("N")
         self.unit.setAlignment(QtCore.Qt.AlignCenter)
@@ -83,6 +83,13 @@ class ForceReadout(QtWidgets.QFrame):
         self._colours: tuple[str, str] | None = None
         self.stale = False
         self.show_force(math.nan, Unit.N, 1.0, Zone.UNKNOWN, stale=True)
+
+    def set_scale(self, scale: float) -> None:
+        """Scale the number, unit and zone text with the window."""
+        for label, pt in ((self.number, 110), (self.unit, 26), (self.zone_label, 30)):
+            font = label.font()
+            font.setPointSizeF(pt * scale)
+            label.setFont(font)
 
     def show_force(self, force_n: float, unit: Unit, tip_area_cm2: float, zone: Zone,
                    stale: bool, over_range: bool = False) -> None:
@@ -131,7 +138,8 @@ class HoldRing(QtWidgets.QWidget):
         self.target_s = 30.0
         self.active = False
         self.completed = False
-        self.setMinimumSize(220, 220)
+        self.note = ""  # why the count is paused ('paused: above band'), '' while counting
+        self.setMinimumSize(260, 260)
 
     @property
     def fraction(self) -> float:
@@ -147,15 +155,32 @@ class HoldRing(QtWidgets.QWidget):
             return f"--\n/ {self.target_s:.0f} s"
         return f"{self.in_band_s:.0f}\n/ {self.target_s:.0f} s"
 
-    def set_hold(self, in_band_s: float, target_s: float, active: bool, completed: bool) -> None:
+    @property
+    def caption_pt(self) -> float:
+        """The caption's size: 14 pt in a ring of 240 px (1280x800), growing with the ring."""
+        side = min(self.width(), self.height()) - 24
+        return 14.0 * max(1.0, side / 240.0)
+
+    @property
+    def caption(self) -> str:
+        """The line under the seconds: the hold's state, or why the count is paused."""
+        if self.completed:
+            return "✓ done"
+        if self.active:
+            return self.note or "in band: counting"
+        return "no hold"
+
+    def set_hold(self, in_band_s: float, target_s: float, active: bool, completed: bool,
+                 note: str = "") -> None:
         """Update and repaint only if something visible changed."""
-        new = (round(in_band_s, 1), target_s, active, completed)
-        if new != (round(self.in_band_s, 1), self.target_s, self.active, self.completed):
-            self.in_band_s, self.target_s, self.active, self.completed = \
-                in_band_s, target_s, active, completed
+        new = (round(in_band_s, 1), target_s, active, completed, note)
+        if new != (round(self.in_band_s, 1), self.target_s, self.active, self.completed,
+                   self.note):
+            self.in_band_s, self.target_s, self.active, self.completed, self.note = \
+                in_band_s, target_s, active, completed, note
             self.update()
 
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+    def paintEvent(self, event: QtGui.QPaintEvent | None) -> None:
         """Draw the track, the filled arc and the seconds."""
         side = min(self.width(), self.height()) - 24
         rect = QtCore.QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
@@ -174,12 +199,19 @@ class HoldRing(QtWidgets.QWidget):
         font.setPixelSize(max(12, int(side / 4)))
         p.setFont(font)
         p.setPen(QtGui.QColor("#1a1a1a"))
-        upper = QtCore.QRectF(rect.left(), rect.top() + side * 0.22, side, side * 0.36)
+        upper = QtCore.QRectF(rect.left(), rect.top() + side * 0.18, side, side * 0.34)
         seconds = f"{self.in_band_s:.0f}" if self.active or self.completed else "--"
         p.drawText(upper, QtCore.Qt.AlignCenter, seconds)
-        font.setPixelSize(max(10, int(side / 11)))
+        font.setPointSizeF(self.caption_pt)
+        font.setBold(False)
         p.setFont(font)
-        lower = QtCore.QRectF(rect.left(), rect.top() + side * 0.58, side, side * 0.2)
-        note = "✓ done" if self.completed else "hold" if self.active else "no hold"
-        p.drawText(lower, QtCore.Qt.AlignCenter, f"{note} · target {self.target_s:.0f} s")
+        inner = side * 0.82  # inside the ring's stroke
+        left = rect.left() + (side - inner) / 2
+        height = p.fontMetrics().height()
+        mid = QtCore.QRectF(left, rect.top() + side * 0.52, inner, height)
+        p.drawText(mid, QtCore.Qt.AlignCenter, f"of {self.target_s:.0f} s in band")
+        colour = "#b71c1c" if self.note and self.active else "#1a1a1a"
+        p.setPen(QtGui.QColor(colour))
+        lower = QtCore.QRectF(left, rect.top() + side * 0.52 + height * 1.15, inner, height)
+        p.drawText(lower, QtCore.Qt.AlignCenter, self.caption)
         p.end()

@@ -45,6 +45,11 @@ def sound_folder() -> Path:
     return Path(cache or tempfile.gettempdir()) / "tpforce" / "sounds"
 
 
+SOUND_ON = "sound on"
+MUTED = "muted"
+SILENT = "SILENT: no audio output"
+
+
 def _qt_multimedia() -> tuple[Any, str]:
     """QtMultimedia's module and '' if sound can play here, else None and the reason."""
     try:
@@ -53,7 +58,12 @@ def _qt_multimedia() -> tuple[Any, str]:
         return None, f"QtMultimedia unavailable ({exc})"
     devices = QtMultimedia.QAudioDeviceInfo.availableDevices(QtMultimedia.QAudio.AudioOutput)
     if not devices:
-        return None, "no audio output device"
+        return None, "Qt Multimedia reports no audio output device"
+    default = QtMultimedia.QAudioDeviceInfo.defaultOutputDevice()
+    if default.isNull():
+        return None, "Qt Multimedia reports no default audio output device"
+    log.info("sound: playing through %r (%d output devices)", default.deviceName(),
+             len(devices))
     return QtMultimedia, ""
 
 
@@ -62,6 +72,7 @@ class SoundPlayer(QtCore.QObject):
 
     played = QtCore.pyqtSignal(object)  # CuePlayed
     pitch_changed = QtCore.pyqtSignal(float)  # Hz, 0.0 when the tone stops
+    silenced = QtCore.pyqtSignal(str)  # the backend failed: why the alarm cannot sound
 
     def __init__(self, folder: Path | None = None, enable_audio: bool = True,
                  parent: QtCore.QObject | None = None) -> None:
@@ -74,18 +85,38 @@ class SoundPlayer(QtCore.QObject):
         self.files = {cue: self._wav(cue.value, cue_waveform(cue)) for cue in Cue}
         module, reason = _qt_multimedia() if enable_audio else (None, "audio disabled")
         self.backend = "QtMultimedia" if module else f"silent: {reason}"
+        self.silent_reason = reason  # '' while the backend says it can play
+        if reason:
+            log.warning("sound: SILENT, the alarm cannot sound: %s", reason)
         self._effects: dict[Cue, Any] = {}
         self._tones: dict[int, Any] = {}
         self._tone_step: int | None = None
         self._module = module
         if module is not None:
             for cue, path in self.files.items():
-                self._effects[cue] = self._effect(path, loop=False)
+                self._effects[cue] = self._effect(path, loop=False, name=cue.value)
 
     @property
     def audible(self) -> bool:
         """True when a device plays the sounds and they are not muted."""
-        return self._module is not None and not self.muted
+        return self._module is not None and not self.silent_reason and not self.muted
+
+    @property
+    def state_text(self) -> str:
+        """What the status bar says: 'SILENT: no audio output', 'muted' or 'sound on'."""
+        if self.silent_reason:
+            return SILENT
+        return MUTED if self.muted else SOUND_ON
+
+    def _on_status(self, effect: Any, name: str) -> None:
+        """A sound effect's status changed: an error means the output cannot play."""
+        if self._module is None or effect.status() != self._module.QSoundEffect.Error:
+            return
+        if not self.silent_reason:
+            self.silent_reason = f"the audio output failed to play {name}"
+            self.backend = f"silent: {self.silent_reason}"
+            log.warning("sound: SILENT, the alarm cannot sound: %s", self.silent_reason)
+            self.silenced.emit(self.silent_reason)
 
     def set_muted(self, muted: bool) -> None:
         """Mute or unmute everything, the continuous pitch too."""
@@ -126,16 +157,17 @@ class SoundPlayer(QtCore.QObject):
             tone = self._tones.get(step)
             if tone is None:
                 path = self._wav(f"pitch{step:02d}", loop_tone(pitch_step_hz(step)))
-                tone = self._tones[step] = self._effect(path, loop=True)
+                tone = self._tones[step] = self._effect(path, loop=True, name="the pitch")
             tone.play()
         self.pitch_changed.emit(self.pitch_hz)
 
     def _wav(self, name: str, samples: Any) -> Path:
         return wav_for(self.folder, name, samples, RATE_HZ)
 
-    def _effect(self, path: Path, loop: bool) -> Any:
+    def _effect(self, path: Path, loop: bool, name: str) -> Any:
         assert self._module is not None
         effect = self._module.QSoundEffect(self)
+        effect.statusChanged.connect(lambda e=effect, n=name: self._on_status(e, n))
         effect.setSource(QtCore.QUrl.fromLocalFile(str(path)))
         effect.setLoopCount(self._module.QSoundEffect.Infinite if loop else 1)
         effect.setVolume(1.0)

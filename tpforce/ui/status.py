@@ -44,6 +44,7 @@ class StatusInfo:
         if link.recording is not None and link.recording()[0]:
             self.recording = "on"  # recorded from the first sample
         self.muted = False
+        self.sound = "sound on"  # the player's own account: sound on, muted or SILENT
         self.signal = False
         self.fields: dict[str, QtWidgets.QLabel] = {}
         for name in ("device", "rate", "lost", "record", "sound"):
@@ -99,7 +100,7 @@ class StatusInfo:
             line = f"● REC {self.recording}" if on else ""
         warn = bool(line) and not on  # asked to record, and it is not: say so loudly
         line = line if on or warn else "not recording"
-        key = (self.device, rate, lost, self.muted, line)
+        key = (self.device, rate, lost, self.sound, line)
         if key == self._shown:
             return
         self._shown = key
@@ -110,6 +111,7 @@ class StatusInfo:
         self.fields["record"].setStyleSheet(
             "color: #c62828; font-weight: bold" if on
             else "background: #ff8f00; color: black; font-weight: bold" if warn else "")
-        self.fields["sound"].setText("MUTED" if self.muted else "sound on")
-        self.fields["sound"].setStyleSheet("color: #c62828" if self.muted else "")
+        self.fields["sound"].setText(self.sound)
+        self.fields["sound"].setStyleSheet("" if self.sound == "sound on"
+                                           else "color: #c62828; font-weight: bold")
 

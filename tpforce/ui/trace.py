@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5 import QtCore
+from PyQt5 import QtCore, QtGui
 
 from tpforce.core.band import Band
 from tpforce.core.ringbuffer import SampleRing
@@ -92,13 +92,35 @@ class TracePlot(pg.PlotWidget):
         for item in (self.band, self.ppt, self.centre):
             item.setVisible(False)
             self.addItem(item)
+        # The force line is 2 px: two 1-px strokes a pixel apart, which Qt's raster engine
+        # paints in about half the time of one 2-px pen over a 60 s window.
         self.curve = self.plot(pen=pg.mkPen("#1a1a1a", width=1))
+        self.curve_shadow = self.plot(pen=pg.mkPen("#1a1a1a", width=1))
+        self.line_px = 2
+        self.set_text_pt(14.0)
         self._band: Band | None = None
         self._top = 10.0
         self.setYRange(0.0, self._top, padding=0)
         self.setXRange(-window_s, 0.0, padding=0)
         self._unit: tuple[Unit, float] | None = None
         self.set_unit(Unit.N, 1.0)
+
+    def set_text_pt(self, pt: float) -> None:
+        """Axis ticks and labels in dark text of `pt` points (legible at a metre)."""
+        font = QtGui.QFont()
+        font.setPointSizeF(pt)
+        self._label_style = {"color": "#1a1a1a", "font-size": f"{pt:.0f}pt"}
+        for name in ("left", "bottom"):
+            axis = self.getAxis(name)
+            axis.setTickFont(font)
+            axis.setPen(pg.mkPen("#1a1a1a", width=1))
+            axis.setTextPen(pg.mkPen("#1a1a1a"))
+            axis.setWidth(int(pt * 5)) if name == "left" else axis.setHeight(int(pt * 3.6))
+        self.setLabel("bottom", "seconds before now", **self._label_style)
+        current: tuple[Unit, float] | None = getattr(self, "_unit", None)
+        if current is not None:
+            self._unit = None
+            self.set_unit(*current)
 
     def set_unit(self, unit: Unit, tip_area_cm2: float) -> None:
         """Label the force axis in `unit`; the data stay in newtons, the ticks are scaled."""
@@ -108,7 +130,8 @@ class TracePlot(pg.PlotWidget):
         axis = self.getAxis("left")
         axis.setScale(float(convert(1.0, unit, tip_area_cm2)))
         axis.enableAutoSIPrefix(False)
-        self.setLabel("left", "pressure" if unit.is_pressure else "force", units=unit.value)
+        self.setLabel("left", "pressure" if unit.is_pressure else "force", units=unit.value,
+                      **getattr(self, "_label_style", {}))
 
     def set_window_s(self, window_s: float) -> None:
         """Show the last `window_s` seconds (buffer capacity stays as allocated)."""
@@ -137,12 +160,15 @@ class TracePlot(pg.PlotWidget):
             return new
         t_end = float(t[-1])
         # Seconds before now on a fixed axis: the ticks stay put and only the curve moves.
-        self.curve.setData(t - t_end, f, connect="finite")
+        x = t - t_end
+        self.curve.setData(x, f, connect="finite")
         top = float(np.max(f, initial=0.0, where=np.isfinite(f)))
         need = max(self._band.over_n * 1.25 if self._band else 10.0, top * 1.1)
         if need > self._top or need < 0.7 * self._top:  # grow at once, shrink with hysteresis
             self._top = need
             self.setYRange(0.0, self._top, padding=0)
+        pixel = self._top / max(1.0, float(self.getViewBox().height()))
+        self.curve_shadow.setData(x, f + pixel, connect="finite")
         return new
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:

@@ -9,26 +9,31 @@ from __future__ import annotations
 
 import time
 
-from PyQt5 import QtCore, QtWidgets
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 from tpforce.core.consumer import EventQueue
 from tpforce.core.events import (
     Event,
     HoldCompleted,
     HoldEnded,
+    HoldScored,
     HoldStarted,
     InputRefused,
+    Phase,
     PhaseChanged,
     PointChanged,
     Tared,
     ThresholdMarked,
+    TrialRefiled,
     Zone,
 )
+from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui import settings as settings_io
-from tpforce.ui.actions import key_actions, settings_menu
+from tpforce.ui.actions import PRESET_NAMES, key_actions, settings_menu
 from tpforce.ui.alarms import AlarmRelay, SoundDirector
+from tpforce.ui.guide import GuidePanel, guide_view, hold_summary, value_text
 from tpforce.ui.points import PointPanel
 from tpforce.ui.readout import ForceReadout, HoldRing
 from tpforce.ui.settings import LiveSettings
@@ -37,6 +42,26 @@ from tpforce.ui.status import LiveLink, StatusInfo
 from tpforce.ui.trace import TracePlot
 
 FRAME_MS = 16  # about 60 Hz
+GUIDE_PERIOD_S = 0.2  # the guide's numbers (ramp rate) change at most 5 times a second
+BASE_SIZE = (1280, 800)  # text sizes are given for this window and scale with it
+MIN_PT = 14  # nothing a therapist reads is smaller at BASE_SIZE (legible at a metre)
+SILENT_WARNING = ("⚠ THE ALARM CANNOT SOUND: no audio output. Watch the screen: "
+                  "colour and text still warn.")
+PAUSE_NOTES = {Zone.ABOVE: "paused: above", Zone.OVER: "paused: over PPT",
+               Zone.BELOW: "paused: below", Zone.NO_CONTACT: "paused: no contact",
+               Zone.UNKNOWN: "paused: no signal"}
+"""What the ring says while a hold's in-band count stands still (short: it sits in the ring)."""
+
+
+def settings_line(s: LiveSettings) -> str:
+    """The settings in force, in one line the therapist can check at a glance."""
+    from tpforce.core.band import BandPreset
+
+    preset = BandPreset.parse(s.band_preset)
+    band = (f"custom {s.custom_lo_pct:g}-{s.custom_hi_pct:g} % PPT"
+            if preset is BandPreset.CUSTOM else PRESET_NAMES[preset])
+    return (f"settings: {s.hold_mode} hold · grace {s.grace_s:g} s · "
+            f"target {s.target_s:g} s · band {band}")
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -66,19 +91,36 @@ class LiveWindow(QtWidgets.QMainWindow):
         processor.add_consumer(self.relay)
         self.stale = True
         self.seen_events: list[Event] = []
+        self.tared = False
+        self.last_mark: ThresholdMarked | None = None
+        self.summary = ""
+        self._scaled: list[tuple[QtWidgets.QWidget, float, bool]] = []
+        self._scale = 0.0
+        self._guide_at = -1.0
         self._last_count = -1
         self._last_new_s = time.monotonic()
         self.setWindowTitle(title)
-        self.resize(1280, 760)
+        self.resize(*BASE_SIZE)
         self.readout = ForceReadout()
         self.ring_widget = HoldRing()
         self.trace = TracePlot(self.settings.window_s, max_rate_sps)
         self.points = PointPanel()
+        self.guide = GuidePanel()
+        self.sound_warning = QtWidgets.QLabel("")
+        self.sound_warning.setWordWrap(True)
+        self.sound_warning.setStyleSheet("color: white; background: #b71c1c; padding: 4px;"
+                                         " font-weight: bold")
+        self.legend = QtWidgets.QLabel("")
+        self.legend.setWordWrap(True)
         self._layout()
-        self.status = StatusInfo(self.statusBar(), self.link)
+        bar = self.statusBar()
+        assert bar is not None
+        self.status = StatusInfo(bar, self.link)
+        self.player.silenced.connect(lambda _reason: self._show_sound_state())
         self.actions_ = key_actions(self, {
             "mark": lambda: processor.mark_threshold("key"), "tare": processor.tare,
-            "phase": processor.next_phase,
+            "tare_anyway": processor.tare_anyway, "tolerance": processor.mark_tolerance,
+            "delete": self.delete_last_trial, "phase": processor.next_phase,
             "hold": processor.toggle_hold, "next": self.next_point,
             "record": self.toggle_recording, "fullscreen": self.toggle_fullscreen,
             "mute": self.toggle_mute, "unit": self.next_unit,
@@ -95,16 +137,50 @@ class LiveWindow(QtWidgets.QMainWindow):
         top.addWidget(self.readout, stretch=3)
         top.addWidget(self.ring_widget, stretch=2)
         left = QtWidgets.QVBoxLayout()
+        left.addWidget(self.sound_warning)
+        left.addWidget(self.guide)
         left.addLayout(top, stretch=3)
-        left.addWidget(self.trace, stretch=2)
+        left.addWidget(self.legend)
+        left.addWidget(self.trace, stretch=3)
         central = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(central)
-        row.addLayout(left, stretch=4)
+        row.addLayout(left, stretch=3)
         row.addWidget(self.points, stretch=1)
         self.setCentralWidget(central)
         for widget in central.findChildren(QtWidgets.QWidget):
             widget.setFocusPolicy(QtCore.Qt.NoFocus)
         self.setFocusPolicy(QtCore.Qt.StrongFocus)
+        guide = self.guide
+        for widget, pt, bold in ((guide.phase, 26, True), (guide.step, 20, True),
+                                 (guide.notice, 18, True), (guide.detail, 17, False),
+                                 (guide.trials, 16, False), (self.legend, 15, False),
+                                 (self.sound_warning, 16, True)):
+            self._scaled.append((widget, pt, bold))
+        self._scaled += self.points.scaled_fonts()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
+        """Scale every text with the window (never below MIN_PT at BASE_SIZE)."""
+        super().resizeEvent(event)
+        self._apply_scale()
+
+    def _apply_scale(self) -> None:
+        w, h = self.width(), self.height()
+        scale = max(1.0, min(w / BASE_SIZE[0], h / BASE_SIZE[1]))
+        if abs(scale - self._scale) < 0.02:
+            return
+        self._scale = scale
+        for widget, pt, bold in self._scaled:
+            font = widget.font()
+            font.setPointSizeF(max(MIN_PT, pt) * scale)
+            font.setBold(bold)
+            widget.setFont(font)
+        bar_font = self.statusBar().font()
+        bar_font.setPointSizeF(MIN_PT * scale)
+        for label in self.status.fields.values():
+            label.setFont(bar_font)
+        self.statusBar().setFont(bar_font)
+        self.readout.set_scale(scale)
+        self.trace.set_text_pt(MIN_PT * scale)
 
     # -- settings and commands --------------------------------------------------------------
 
@@ -115,20 +191,47 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.processor.set_target_s(s.target_s)
         if not changes or "band_preset" in changes:
             self.processor.set_band_preset(s.band_preset)
+        if s.band_preset == "custom" and (not changes or {"band_preset", "custom_lo_pct",
+                                                          "custom_hi_pct"} & set(changes)):
+            self.processor.set_band_custom(s.custom_lo_pct, s.custom_hi_pct, "%")
+        if not changes or "hold_mode" in changes:
+            self.processor.set_hold_mode(s.hold_mode)
+        if not changes or "grace_s" in changes:
+            self.processor.set_grace_s(s.grace_s)
         self.player.set_muted(s.muted)
         self.director.band_cue, self.director.hold_chime = s.band_cue, s.hold_chime
         self.director.alarm_sound, self.director.pitch = s.alarm_sound, s.pitch
         self.trace.set_unit(s.unit_enum, s.tip_area_cm2)
         self.trace.set_window_s(s.window_s)
         self.status.muted = s.muted
+        self._show_sound_state()
         self.actions_["mute"].setChecked(s.muted)
         for name, value in (("unit", s.unit), ("tip", s.tip_area_cm2),
                             ("preset", s.band_preset), ("target", s.target_s),
+                            ("mode", s.hold_mode), ("grace", s.grace_s),
                             ("window", s.window_s)):
             for action in self.menus[name].actions():
                 action.setChecked(action.data() == value)
+        self.points.show_settings(settings_line(s))
         if self.store is not None and changes:
             settings_io.save(self.store, s)
+
+    def delete_last_trial(self) -> None:
+        """Backspace: delete the current point's last mark (trial or step)."""
+        marks = self.processor.session.current.marks
+        live = [i for i, m in enumerate(marks, 1) if not m.deleted]
+        if not live:
+            self.guide.say("nothing to delete: this point has no trial", time.monotonic())
+            return
+        self.processor.delete_trial(live[-1])
+
+    def _show_sound_state(self) -> None:
+        """The status bar's sound field and the persistent warning, from the player."""
+        self.status.sound = self.player.state_text
+        reason = self.player.silent_reason
+        self.sound_warning.setText(SILENT_WARNING if reason else "")
+        self.sound_warning.setToolTip(reason)
+        self.sound_warning.setVisible(bool(reason))
 
     def next_point(self) -> None:
         """Move on to the point picked in the list (N key)."""
@@ -166,7 +269,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def refresh(self) -> None:
         """Read what is new and repaint (the 60 Hz timer)."""
-        for event in self.events.drain():
+        events = self.events.drain()
+        for event in events:
             self.on_event(event)
         now = time.monotonic()
         count = self.ring.count
@@ -177,22 +281,62 @@ class LiveWindow(QtWidgets.QMainWindow):
         s = self.settings
         self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
                                 self.stale, state.over_range)
+        zone = Zone.UNKNOWN if self.stale else state.zone
+        note = PAUSE_NOTES.get(zone, "") if state.hold_active else ""
         self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
-                                  state.completed)
+                                  state.completed, note)
         self.trace.show_band(state.band)
         self.trace.refresh(self.ring)
-        self.points.show_session(self.processor.session, state.trials_n, s.unit_enum,
-                                 s.tip_area_cm2)
+        session = self.processor.session
+        self.points.show_session(session, state.trials_n, s.unit_enum, s.tip_area_cm2)
+        self.points.show_phase(Phase(state.phase))
+        if events or now - self._guide_at >= GUIDE_PERIOD_S:  # events show at once
+            self._guide_at = now
+            self.guide.show_view(guide_view(
+                state, session.current, self.processor.tracker.config, self.tared,
+                self.last_mark, self.summary, s.unit_enum, s.tip_area_cm2,
+                session.drop_first), now)
+        self._show_legend(state)
         self.director.update_pitch(state.force_n, state.band,
                                    Zone.UNKNOWN if self.stale else state.zone)
         self.status.measure_rate(now, count)
         self.status.show(not self.stale)
+
+    def _show_legend(self, state: object) -> None:
+        """The trace's legend with the band limits and the PPT as numbers."""
+        s = self.settings
+        band = self.processor.state.band
+        if band is None:
+            text = "<b>━</b> force &nbsp; (no band yet: mark the threshold)"
+        else:
+            lo, hi, ppt = (value_text(v, s.unit_enum, s.tip_area_cm2)
+                           for v in (band.lo_n, band.hi_n, band.over_n))
+            text = (f"<b>━</b> force &nbsp;&nbsp; <span style='color:#2e7d32'>▇</span> "
+                    f"band <b>{lo} – {hi}</b> &nbsp;&nbsp; <span style='color:#c62828'>┅</span>"
+                    f" PPT <b>{ppt}</b> (alarm above)")
+        if text != self.legend.text():
+            self.legend.setText(text)
 
     def on_event(self, event: Event) -> None:
         """Show one event from the core (visual only: sounds come through the relay)."""
         self.seen_events.append(event)
         del self.seen_events[:-500]
         self.status.on_event(event)
+        now = time.monotonic()
+        if isinstance(event, Tared):
+            self.tared = True
+        elif isinstance(event, ThresholdMarked):
+            self.last_mark = event
+        elif isinstance(event, HoldStarted):
+            self.summary = ""
+        elif isinstance(event, HoldScored) and isinstance(event.metrics, HoldMetrics):
+            self.summary = hold_summary(event.metrics)
+        elif isinstance(event, PointChanged):
+            self.last_mark, self.summary = None, ""
+        elif isinstance(event, TrialRefiled) and event.to is None:
+            self.last_mark = None
+        if isinstance(event, InputRefused):
+            self.guide.say(event.reason, now)
         message = {
             Tared: "tared: zero taken",
             ThresholdMarked: "threshold marked",
