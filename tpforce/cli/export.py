@@ -82,7 +82,8 @@ def write_csv(reader: RecordingReader, out: Path) -> Path:
     return sidecar
 
 
-def annotations(events: list[tuple[int, ev.Event]], t0: float) -> list[tuple[float, float, str]]:
+def edf_annotations(events: list[tuple[int, ev.Event]], t0: float
+                    ) -> list[tuple[float, float, str]]:
     """(onset s, duration s, text) for marks, holds, steps and alarms."""
     out: list[tuple[float, float, str]] = []
     started: dict[int, float] = {}
@@ -124,7 +125,11 @@ def resampled(samples: np.ndarray, rate: float) -> tuple[np.ndarray, int]:
 
 def write_edf(reader: RecordingReader, out: Path, rate: float | None) -> None:
     """Write EDF+ with the force signal and the annotations."""
-    import edfio
+    try:
+        import edfio
+    except ImportError:
+        raise UserError("EDF+ export needs edfio, which is not installed: "
+                        "pip install 'tpforce[edf]'") from None
 
     s = reader.samples()
     if len(s) < 2:
@@ -153,7 +158,7 @@ def write_edf(reader: RecordingReader, out: Path, rate: float | None) -> None:
         starttime=start.time().replace(microsecond=0),
         data_record_duration=record_s,
         annotations=[edfio.EdfAnnotation(a, d or None, text)
-                     for a, d, text in annotations(reader.events(), float(s["t_s"][0]))],
+                     for a, d, text in edf_annotations(reader.events(), float(s["t_s"][0]))],
     )
     edf.write(out)
 

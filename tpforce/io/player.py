@@ -106,7 +106,7 @@ def recompute_recording(reader: RecordingReader, config: HoldConfig | None = Non
         if at > pos:
             proc.on_batch(np.array(samples[pos:at]))
             pos = at
-        if is_input:
+        if isinstance(event, Input):
             inp = inputs(event) if inputs is not None else event
             if inp is not None:
                 proc.apply(inp)

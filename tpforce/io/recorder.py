@@ -28,7 +28,7 @@ import os
 import threading
 import time
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,8 @@ def event_from_dict(data: dict[str, Any]) -> ev.Event | None:
 
 def dtype_to_json(dtype: np.dtype) -> list[list[str]]:
     """A structured dtype as `[[name, "<f8"], ...]`."""
-    return [[name, dtype.fields[name][0].str] for name in dtype.names or ()]
+    fields: Mapping[str, Any] = dtype.fields or {}
+    return [[name, fields[name][0].str] for name in dtype.names or ()]
 
 
 def _private_open(path: Path) -> io.BufferedWriter:
@@ -384,7 +385,8 @@ class RecordingReader:
                 raise RecordingError(f"{self.path / CONTEXT_FILE}: damaged (sample_dtype)"
                                      ) from None
             missing = set(SAMPLE_DTYPE.names or ()) - set(dtype.names or ())
-            if missing or any(dtype.fields[n][0].byteorder == ">" for n in dtype.names or ()):
+            fields: Mapping[str, Any] = dtype.fields or {}
+            if missing or any(fields[n][0].byteorder == ">" for n in dtype.names or ()):
                 raise RecordingError(f"{self.path}: sample records lack "
                                      f"{', '.join(sorted(missing)) or 'little-endian order'}")
         try:
