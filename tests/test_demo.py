@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +17,40 @@ def _run(args: list[str], env: dict[str, str] | None = None, timeout: float = 60
                           text=True, timeout=timeout, env=env)
 
 
-def test_headless_demo_prints_readings_from_the_pty() -> None:
-    out = _run(["demo", "--headless", "--duration", "2", "--speed", "4"])
+def test_headless_demo_prints_plain_lines() -> None:
+    out = _run(["demo", "--headless", "--duration", "3", "--speed", "4"])
     assert out.returncode == 0, out.stderr
-    rows = [line.split() for line in out.stdout.splitlines()
-            if line.strip() and line.strip()[0].isdigit()]
+    lines = out.stdout.splitlines()
+    rows = [line for line in lines if re.match(r"^ *\d+\.\d s ", line)]
     assert len(rows) >= 5
-    seconds = [float(r[0]) for r in rows]
+    for row in rows:  # time, force with unit and one decimal, zone, phase, band, hold
+        assert re.match(r"^ *\d+\.\d s +(\d+\.\d|--) N  (no contact|below|in band|above|"
+                        r"OVER|no signal) +(baseline|treatment|after) +(band \d+\.\d-\d+\.\d N|"
+                        r"no band) +(hold \d+/\d+ s|no hold)$", row), row
+    seconds = [float(r.split()[0]) for r in rows]
     assert seconds == sorted(seconds) and seconds[-1] > seconds[0]
-    assert any(int(r[1]) > 100_000 for r in rows)  # raw counts under load came through
+    assert "tared: zero taken" in out.stdout
+    assert "<" not in out.stdout and not re.search(r"\d\.\d{4,}", out.stdout)  # no reprs
+
+
+def test_demo_runs_the_session_and_completes_a_hold_within_a_minute() -> None:
+    out = _run(["demo", "--headless", "--json", "--duration", "14", "--speed", "6"],
+               timeout=90)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    events = [r for r in records if "event" in r]
+    texts = [e["text"] for e in events]
+    marks = [t for t in texts if t.startswith("threshold marked:")]
+    assert marks[:3] and all(f"(trial {i} of 3" in marks[i - 1] for i in (1, 2, 3))
+    assert "phase: treatment (all trials done)" in texts
+    done = [e for e in events if e["event"] == "HoldCompleted"]
+    assert done and done[0]["t_s"] <= 70.0, done  # simulated seconds from the start
+    assert done[0]["text"] == "hold 1 complete: 30 s in band"
+    assert "phase: after" in texts
+    updates = [r for r in records if "zone" in r]
+    treating = [u for u in updates if u["phase"] == "treatment" and u["hold_s"] is not None]
+    in_band = sum(u["zone"] == "in band" for u in treating)
+    assert in_band >= 0.8 * len(treating)  # the hand holds the band's centre on the screen
 
 
 def test_no_display_gives_one_line_not_an_abort() -> None:

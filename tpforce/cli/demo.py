@@ -1,64 +1,226 @@
-"""`tpforce demo`: the live display (or a text readout) on the built-in simulated probe."""
+"""`tpforce demo`: the whole session on the built-in simulated probe, in the window or as text.
+
+A simulated therapist runs it through the real session: tare at rest, three baseline PPT
+trials (the patient's button at the threshold), treatment holding the centre of the band
+shown on the screen and correcting about once a second, then the after-trials. `--headless`
+prints one plain line per update and events in words; `--json` prints JSON lines instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
+from typing import Any
+
+import numpy as np
 
 from tpforce.cli.argtypes import positive, rate_sps
 from tpforce.cli.live import add_window_args, launch_window
 from tpforce.cli.wiring import SIM_PORT, Pipeline, open_pipeline, qt_display_problem
-from tpforce.core.events import Zone
+from tpforce.core.events import (
+    BandChanged,
+    Event,
+    HoldCompleted,
+    HoldEnded,
+    HoldScored,
+    HoldStarted,
+    InputRefused,
+    OverThreshold,
+    Phase,
+    PhaseChanged,
+    SignalLost,
+    SignalRestored,
+    Tared,
+    ThresholdMarked,
+    Zone,
+)
+from tpforce.core.metrics import HoldMetrics
+from tpforce.core.processor import Processor
 from tpforce.core.tracker import HoldConfig
+from tpforce.io.sim.hand import Hand, Seen, SeeingIntent
+
+ZONE_WORDS = {Zone.UNKNOWN: "no signal", Zone.NO_CONTACT: "no contact", Zone.BELOW: "below",
+              Zone.IN_BAND: "in band", Zone.ABOVE: "above", Zone.OVER: "OVER"}
+TARE_AFTER_S = 0.5  # the simulated therapist tares once the probe has streamed at rest
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
-    p = sub.add_parser(name, help="live display on the built-in simulated probe",
+    p = sub.add_parser(name, help="the whole session on the built-in simulated probe",
                        description=__doc__)
     p.add_argument("--headless", action="store_true", help="print a text readout, no window")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--rate", type=rate_sps, default=80, metavar="SPS", help="samples per second")
     p.add_argument("--speed", type=positive, default=1.0, help="simulated time per real second")
     add_window_args(p)
     p.set_defaults(run=run)
 
 
+class DemoTherapist:
+    """The simulated therapist's keys: tare at rest, then P once the hold is complete.
+
+    A consumer on the pipeline: it presses keys as `Processor` inputs, like the window does.
+    """
+
+    def __init__(self) -> None:
+        self.processor: Processor | None = None
+        self._tared = False
+        self._first_t: float | None = None
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Tare once TARE_AFTER_S of samples at rest have arrived."""
+        if self._tared or self.processor is None or len(batch) == 0:
+            return
+        t = float(batch["t_s"][-1])
+        self._first_t = t if self._first_t is None else self._first_t
+        if t - self._first_t >= TARE_AFTER_S:
+            self._tared = True
+            self.processor.tare()
+
+    def on_event(self, event: Event) -> None:
+        """A complete hold has ended: move on to the after-trials."""
+        if (isinstance(event, HoldEnded) and event.completed and self.processor is not None
+                and self.processor.state.phase == Phase.TREATMENT.value):
+            self.processor.set_phase(Phase.AFTER)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def screen_view(processor: Processor) -> Seen:
+    """What the screen shows the simulated therapist, from the tracker's snapshot."""
+    state = processor.state
+    band = (state.band.lo_n, state.band.hi_n) if state.band is not None else None
+    return Seen(state.phase, band, state.force_n, state.completed, len(state.trials_n))
+
+
+def demo_pipeline(rate: int, speed: float, target_s: float) -> Pipeline:
+    """The simulated probe driven by a therapist who looks at this pipeline's screen."""
+    holder: list[Processor] = []
+    therapist = DemoTherapist()
+
+    def look() -> Seen:
+        return screen_view(holder[0]) if holder else Seen()
+
+    intent = SeeingIntent(look)
+    hand = Hand(cv=0.03, tremor_hz=10.0, reaction_tau_s=0.22, correction_tau_s=1.0)
+    pipeline = open_pipeline(SIM_PORT, sim_options={"rate_sps": rate, "speed": speed,
+                                                    "intent": intent, "hand": hand},
+                             hold=HoldConfig(target_s=target_s), extras=[therapist])
+    holder.append(pipeline.processor)
+    therapist.processor = pipeline.processor
+    return pipeline
+
+
 def run(args: argparse.Namespace) -> int:
-    """Start the simulated probe and show it."""
+    """Start the simulated session and show it."""
     if not args.headless:
         problem = qt_display_problem()
         if problem:
             print(f"tpforce demo: {problem}", file=sys.stderr)
             return 2
-    with open_pipeline(SIM_PORT, sim_options={"rate_sps": args.rate, "speed": args.speed},
-                       hold=HoldConfig(target_s=args.target or 30.0)) as pipeline:
+    with demo_pipeline(args.rate, args.speed, args.target or 30.0) as pipeline:
         if args.headless:
-            return _headless(pipeline, args.duration)
+            return _headless(pipeline, args.duration, args.json)
         return launch_window(pipeline, args, "tpforce demo - simulated probe")
 
 
-def _headless(pipeline: Pipeline, duration_s: float | None) -> int:
-    """Print about five readings a second until the duration ends or Ctrl-C."""
+def _n(value: float) -> str:
+    return f"{value:.1f} N" if math.isfinite(value) else "--"
+
+
+def event_words(event: Event, processor: Processor) -> str:
+    """An event in plain words ('' for those a reader need not see)."""
+    trials = processor.tracker.config.trials
+    if isinstance(event, Tared):
+        return "tared: zero taken" + (" (anyway)" if event.anyway else "")
+    if isinstance(event, ThresholdMarked):
+        if event.phase == "step":
+            return f"pressure step: threshold now {_n(event.ppt_n)}"
+        which, number = "trial", event.trial
+        if event.phase == "after":  # numbered among the after-trials, not all marks
+            before = len(processor.session.current.trials_before_n)
+            which, number = "after-trial", max(1, event.trial - before)
+        ramp = f", ramp {event.ramp_n_per_s:.1f} N/s" if math.isfinite(event.ramp_n_per_s) \
+            else ""
+        return f"threshold marked: {_n(event.ppt_n)} ({which} {number} of {trials}{ramp})"
+    if isinstance(event, PhaseChanged):
+        return f"phase: {event.phase.value}" + (" (all trials done)" if event.auto else "")
+    if isinstance(event, BandChanged):
+        return f"band {event.lo_n:.1f}-{event.hi_n:.1f} N (PPT {_n(event.ppt_n)})"
+    if isinstance(event, HoldStarted):
+        return f"hold {event.index} started" + (" by hand" if event.manual else "")
+    if isinstance(event, HoldCompleted):
+        return f"hold {event.index} complete: {event.in_band_s:.0f} s in band"
+    if isinstance(event, HoldEnded):
+        return f"hold {event.index} ended ({event.reason.name.lower().replace('_', ' ')})"
+    if isinstance(event, HoldScored) and isinstance(event.metrics, HoldMetrics):
+        from tpforce.ui.guide import hold_summary
+
+        return hold_summary(event.metrics)
+    if isinstance(event, OverThreshold):
+        return "" if event.silent else f"OVER THRESHOLD: {_n(event.force_n)} " \
+                                       f"(PPT {_n(event.ppt_n)})"
+    if isinstance(event, InputRefused):
+        return f"refused: {event.reason}"
+    if isinstance(event, SignalLost):
+        return "NO SIGNAL"
+    if isinstance(event, SignalRestored):
+        return f"signal back after {event.gap_s:.1f} s"
+    return ""
+
+
+def update_fields(pipeline: Pipeline) -> dict[str, Any] | None:
+    """The latest reading as plain fields (None while no sample has come)."""
+    data = pipeline.ring.latest(1)
+    if len(data) == 0:
+        return None
+    state = pipeline.processor.state
+    band = state.band
+    return {
+        "t_s": round(float(data["t_s"][0]), 2),
+        "force_n": round(state.force_n, 1) + 0.0 if math.isfinite(state.force_n) else None,
+        "zone": ZONE_WORDS[state.zone],
+        "phase": state.phase,
+        "band_n": [round(band.lo_n, 1), round(band.hi_n, 1)] if band else None,
+        "hold_s": round(state.in_band_s, 1) if state.hold_active else None,
+        "target_s": state.target_s,
+    }
+
+
+def _line(f: dict[str, Any]) -> str:
+    force = f"{f['force_n']:5.1f} N" if f["force_n"] is not None else "   -- N"
+    band = f"band {f['band_n'][0]:.1f}-{f['band_n'][1]:.1f} N" if f["band_n"] else "no band"
+    hold = f"hold {f['hold_s']:.0f}/{f['target_s']:.0f} s" if f["hold_s"] is not None \
+        else "no hold"
+    return f"{f['t_s']:7.1f} s  {force}  {f['zone']:<10}  {f['phase']:<9}  {band:<17}  {hold}"
+
+
+def _headless(pipeline: Pipeline, duration_s: float | None, as_json: bool) -> int:
+    """Print about five updates a second until the duration ends or Ctrl-C."""
     start = time.monotonic()
     last_count = -1
-    print("    t_s   raw_counts   force_n  zone          hold_s", flush=True)
+
+    def say(obj: dict[str, Any], text: str) -> None:
+        print(json.dumps(obj) if as_json else text, flush=True)
+
     try:
         while duration_s is None or time.monotonic() - start < duration_s:
             time.sleep(0.2)
             for event in pipeline.events.drain():
-                if type(event).__name__ not in ("ZoneChanged", "ButtonChanged"):
-                    print(f"  # {event}", flush=True)
-            data = pipeline.ring.latest(1)
-            state = pipeline.processor.state
-            if len(data) == 0 or pipeline.ring.count == last_count:
-                print("  NO SIGNAL", flush=True)
+                words = event_words(event, pipeline.processor)
+                if words:
+                    say({"event": type(event).__name__, "t_s": round(event.t_s, 2),
+                         "text": words}, f"  · {words}")
+            fields = update_fields(pipeline)
+            if fields is None or pipeline.ring.count == last_count:
+                say({"signal": False}, "  NO SIGNAL")
                 continue
             last_count = pipeline.ring.count
-            zone = state.zone.name.lower() if state.zone != Zone.UNKNOWN else "unknown"
-            hold = f"{state.in_band_s:6.1f}" if state.hold_active else "     -"
-            print(f"{data['t_s'][0]:7.2f}  {data['raw'][0]:11d}  {data['force_n'][0]:8.2f}  "
-                  f"{zone:12s}  {hold}", flush=True)
+            say(fields, _line(fields))
     except KeyboardInterrupt:
         pass
     return 0

@@ -160,3 +160,124 @@ class Hand:
             out[i] = max(level * (1 + self._wander) + tremor, 0.0)
         self._last_t = last
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the simulated therapist reads off the screen: the phase, the band, the force
+    shown, whether the hold is complete and how many trials this phase has."""
+
+    phase: str = "baseline"
+    band: tuple[float, float] | None = None  # (lo_n, hi_n)
+    force_n: float = math.nan
+    completed: bool = False
+    trials: int = 0
+
+
+class SeeingIntent:
+    """A therapist running the whole session by looking at the screen (docs/domain.md).
+
+    Trial phases: rest, ramp at `rate_n_per_s` until the patient's button at the threshold
+    (`ppt_n` before, `after_ppt_n` after treatment), release, `trials` times. Treatment:
+    press to the centre of the band *on the screen*, then, about once a second (jittered),
+    look at the force shown and correct the aim towards the centre after a reaction delay
+    of 200-250 ms; release once the hold is complete. The force itself goes through `Hand`
+    (its lag, CV ~4 % wander and 8-12 Hz tremor).
+    """
+
+    def __init__(self, look: Callable[[], Seen], ppt_n: float = 20.0,
+                 after_ppt_n: float = 24.0, rate_n_per_s: float = 5.0, trials: int = 3,
+                 seed: int = 0, rest_s: float = 1.5) -> None:
+        self.look = look
+        self.ppt_n, self.after_ppt_n = ppt_n, after_ppt_n
+        self.rate = rate_n_per_s
+        self.trials = trials
+        self.rest_s = rest_s
+        self._rng = np.random.default_rng(seed)
+        self._mode = "rest"
+        self._since = 0.0
+        self._level = 0.0
+        self._aim = 0.0
+        self._peak = ppt_n
+        self._next_look = 0.0
+        self._pending: tuple[float, float] | None = None  # (apply at, new aim)
+        self._last_t: float | None = None
+        self.corrections = 0
+
+    def at(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Intended force (N) and the patient's button at each time, continuing the state."""
+        force = np.empty(len(t_s))
+        button = np.zeros(len(t_s), dtype=bool)
+        seen = self.look()
+        for i, t in enumerate(t_s.tolist()):
+            dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
+            self._last_t = t
+            force[i], button[i] = self._step(t, dt, seen)
+        return force, button
+
+    def _switch(self, mode: str, t: float) -> None:
+        self._mode, self._since = mode, t
+
+    def _step(self, t: float, dt: float, seen: Seen) -> tuple[float, bool]:
+        elapsed = t - self._since
+        if seen.phase == "treatment":
+            return self._treat(t, dt, seen), False
+        if self._mode in ("aim", "hold", "let_go"):  # treatment ended: let go, then trials
+            self._switch("release", t)
+        if self._mode == "rest":
+            self._level = max(self._level - 20.0 * dt, 0.0)
+            if elapsed >= self.rest_s and seen.trials < self.trials:
+                base = self.ppt_n if seen.phase == "baseline" else self.after_ppt_n
+                self._peak = base * (1.0 + 0.03 * float(self._rng.normal()))
+                self._switch("ramp", t)
+        elif self._mode == "ramp":
+            self._level = min(self._level + self.rate * dt, self._peak)
+            if self._level >= self._peak:
+                self._switch("button", t)
+        elif self._mode == "button":  # "now": the patient presses while the force eases
+            if elapsed >= 0.3:
+                self._switch("release", t)
+            return self._level, True
+        elif self._mode == "release":
+            self._level = max(self._level - 20.0 * dt, 0.0)
+            if self._level <= 0.0:
+                self._switch("rest", t)
+        return self._level, False
+
+    def _treat(self, t: float, dt: float, seen: Seen) -> float:
+        if seen.band is None or (seen.completed and self._mode != "let_go"):
+            if self._mode in ("hold", "aim"):
+                self._switch("let_go", t)
+            self._level = max(self._level - 20.0 * dt, 0.0)
+            return self._level
+        if self._mode == "let_go":
+            self._level = max(self._level - 20.0 * dt, 0.0)
+            return self._level
+        centre = 0.5 * (seen.band[0] + seen.band[1])
+        if self._mode not in ("aim", "hold"):  # lift off after the last trial, then press in
+            if self._level > 0.0:
+                self._level = max(self._level - 20.0 * dt, 0.0)
+                self._switch("settle", t)
+                return self._level
+            if t - self._since < 1.0:
+                return 0.0
+            self._aim = centre
+            self._switch("aim", t)
+        if self._mode == "aim":  # press in at the ramp rate up to the aim
+            self._level = min(self._level + self.rate * dt, self._aim)
+            if self._level >= self._aim:
+                self._switch("hold", t)
+                self._next_look = t + 1.0
+            return self._level
+        if t >= self._next_look and math.isfinite(seen.force_n):  # a look at the screen
+            error = centre - seen.force_n
+            reaction = float(self._rng.uniform(0.20, 0.25))
+            self._pending = (t + reaction, self._aim + 0.7 * error)
+            self._next_look = t + float(self._rng.uniform(0.8, 1.2))  # about 1 Hz
+        if self._pending is not None and t >= self._pending[0]:
+            self._aim = self._pending[1]
+            self._pending = None
+            self.corrections += 1
+        step = 10.0 * dt  # a correction is a smooth push, not a jump
+        self._level += max(-step, min(step, self._aim - self._level))
+        return self._level
