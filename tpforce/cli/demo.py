@@ -40,7 +40,7 @@ from tpforce.core.events import (
 from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.tracker import HoldConfig
-from tpforce.io.sim.hand import Hand, Seen, SeeingIntent
+from tpforce.io.sim.hand import Hand, SeeingIntent, Seen
 
 ZONE_WORDS = {Zone.UNKNOWN: "no signal", Zone.NO_CONTACT: "no contact", Zone.BELOW: "below",
               Zone.IN_BAND: "in band", Zone.ABOVE: "above", Zone.OVER: "OVER"}

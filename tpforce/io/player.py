@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,3 +160,180 @@ def verify(path: str | os.PathLike[str]) -> tuple[str | None, list[str]]:
     if not result.complete:
         warnings.append(f"{reader.path}: not closed cleanly; compared up to its last event")
     return first_difference(result), warnings
+
+
+class PlayerSource:
+    """A `core.source.Source` that plays a recording: read it whole, then re-time it (the
+    samples leave at `speed` times their recorded pace, 0.25x to 8x), with pause, step and
+    seek forward. Recorded inputs are applied to `processor` (set once the pipeline runs)
+    where they happened, and source events are replayed, so the window recomputes exactly
+    what live showed; the recording itself is only read."""
+
+    SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+    def __init__(self, path: str | os.PathLike[str], sink: Any = None, speed: float = 1.0,
+                 tick_s: float = 0.02) -> None:
+        self.reader = RecordingReader(Path(path))
+        self.samples = np.array(self.reader.samples())
+        self.items = [(at, e) for at, e in self.reader.events()
+                      if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS]
+        self.calibration_, self.config, self.band = settings_of(self.reader)
+        self.sink = sink
+        self.stale_s = 10.0  # a paused replay is not a lost signal
+        self.processor: Processor | None = None
+        self.tick_s = tick_s
+        self._speed = 1.0
+        self.speed = speed
+        self.pos = 0  # samples delivered
+        self._k = 0  # items delivered
+        self._paused = True  # until `attach` gives the processor the inputs go to
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._clock_t = 0.0  # recording time at host time _clock_host
+        self._clock_host = 0.0
+        self.finished = threading.Event()
+
+    # -- Source ----------------------------------------------------------------------------
+
+    @property
+    def device(self) -> Any:
+        """The recorded device, labelled as a replay."""
+        from tpforce.core.source import Device
+
+        ctx = self.reader.context
+        return Device(f"REPLAY of {self.reader.path.name}", str(ctx.get("probe_serial", "")),
+                      float(ctx.get("nominal_rate_sps") or 0.0), str(ctx.get("firmware", "")),
+                      str(self.reader.path))
+
+    @property
+    def nominal_rate_sps(self) -> float:
+        """The recorded device's rate."""
+        return float(self.reader.context.get("nominal_rate_sps") or 80.0)
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration the recording started with."""
+        return self.calibration_
+
+    def open(self) -> PlayerSource:
+        """Start playing from the first sample."""
+        if self._thread is None:
+            self._clock_t = float(self.samples["t_s"][0]) if len(self.samples) else 0.0
+            self._clock_host = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="tpforce-player",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop playing; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+
+    def health(self) -> Any:
+        """Counts as a source reports them (a recording has no frame errors)."""
+        from tpforce.core.source import SourceHealth
+
+        return SourceHealth(self.pos, self.pos, 0, 0, 0, 0, 0, 0, 0, True, True)
+
+    def __enter__(self) -> PlayerSource:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def attach(self, processor: Processor, play: bool = True) -> None:
+        """Apply recorded inputs to `processor` (the pipeline's) and start playing."""
+        self.processor = processor
+        if play:
+            self.pause(False)
+
+    # -- transport controls ----------------------------------------------------------------
+
+    @property
+    def speed(self) -> float:
+        """Playback speed (0.25 to 8)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        if not 0.25 <= value <= 8:
+            raise ValueError("replay speed must be between 0.25 and 8")
+        with getattr(self, "_lock", threading.Lock()):
+            if hasattr(self, "_clock_host"):
+                self._clock_t, self._clock_host = self.now_t(), time.monotonic()
+            self._speed = float(value)
+
+    @property
+    def paused(self) -> bool:
+        """True while paused."""
+        return self._paused
+
+    def pause(self, on: bool = True) -> None:
+        """Pause (or resume) playback."""
+        with self._lock:
+            self._clock_t, self._clock_host = self.now_t(), time.monotonic()
+            self._paused = on
+
+    def now_t(self) -> float:
+        """The recording time playback has reached."""
+        if self._paused:
+            return self._clock_t
+        return self._clock_t + (time.monotonic() - self._clock_host) * self._speed
+
+    def step(self, n: int = 1) -> None:
+        """While paused: play the next `n` samples."""
+        with self._lock:
+            self._deliver(min(self.pos + n, len(self.samples)))
+            if self.pos:
+                self._clock_t = float(self.samples["t_s"][self.pos - 1])
+                self._clock_host = time.monotonic()
+
+    def seek(self, t_s: float) -> None:
+        """Jump ahead to recording time `t_s` (what lies between is played at once, so every
+        decision on the way is made); a time already passed is refused with ValueError."""
+        with self._lock:
+            if self.pos and t_s < float(self.samples["t_s"][self.pos - 1]):
+                raise ValueError("a replay seeks forward only; open it again to go back")
+            end = int(np.searchsorted(self.samples["t_s"], t_s, side="right"))
+            self._deliver(end)
+            self._clock_t, self._clock_host = t_s, time.monotonic()
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _deliver(self, end: int) -> None:
+        """Hand on samples up to `end`, with the inputs and source events in between."""
+        sink = self.sink
+        while self.pos < end:
+            nxt = self.items[self._k][0] if self._k < len(self.items) else len(self.samples)
+            if nxt <= self.pos:
+                _, event = self.items[self._k]
+                self._k += 1
+                if isinstance(event, Input):
+                    if self.processor is not None:
+                        self.processor.apply(event)
+                elif sink is not None:
+                    sink.on_event(event)
+                continue
+            stop = min(end, nxt)
+            if sink is not None:
+                sink.on_batch(self.samples[self.pos:stop].copy())
+            self.pos = stop
+        if self.pos >= len(self.samples):
+            while self._k < len(self.items):  # what came after the last sample
+                _, event = self.items[self._k]
+                self._k += 1
+                if isinstance(event, Input) and self.processor is not None:
+                    self.processor.apply(event)
+            self.finished.set()
+
+    def _run(self) -> None:
+        t = self.samples["t_s"]
+        while not self._stop.wait(self.tick_s):
+            with self._lock:
+                if self._paused or self.pos >= len(t):
+                    continue
+                end = int(np.searchsorted(t, self.now_t(), side="right"))
+                self._deliver(end)
