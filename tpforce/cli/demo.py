@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ from tpforce.io.sim.hand import Hand, SeeingIntent, Seen
 ZONE_WORDS = {Zone.UNKNOWN: "no signal", Zone.NO_CONTACT: "no contact", Zone.BELOW: "below",
               Zone.IN_BAND: "in band", Zone.ABOVE: "above", Zone.OVER: "OVER"}
 TARE_AFTER_S = 0.5  # the simulated therapist tares once the probe has streamed at rest
+READ_SUMMARY_S = 3.0  # ... reads the hold's summary for this long before pressing P
+UNPLUG_S = 3.0  # after the last after-trial the demo pulls the cable this long (NO SIGNAL)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -67,24 +70,41 @@ class DemoTherapist:
 
     def __init__(self) -> None:
         self.processor: Processor | None = None
+        self.unplug: Callable[[float], None] | None = None  # pulls the simulated cable
         self._tared = False
         self._first_t: float | None = None
+        self._after_at: float | None = None
+        self._unplug_at: float | None = None
 
     def on_batch(self, batch: np.ndarray) -> None:
-        """Tare once TARE_AFTER_S of samples at rest have arrived."""
-        if self._tared or self.processor is None or len(batch) == 0:
+        """Tare once TARE_AFTER_S of samples at rest have arrived; P after the summary."""
+        if self.processor is None or len(batch) == 0:
             return
         t = float(batch["t_s"][-1])
         self._first_t = t if self._first_t is None else self._first_t
-        if t - self._first_t >= TARE_AFTER_S:
+        if not self._tared and t - self._first_t >= TARE_AFTER_S:
             self._tared = True
             self.processor.tare()
+        if self._after_at is not None and t >= self._after_at:
+            self._after_at = None
+            self.processor.set_phase(Phase.AFTER)
+        if self._unplug_at is not None and t >= self._unplug_at:
+            self._unplug_at = None
+            if self.unplug is not None:
+                self.unplug(UNPLUG_S)
 
     def on_event(self, event: Event) -> None:
-        """A complete hold has ended: move on to the after-trials."""
-        if (isinstance(event, HoldEnded) and event.completed and self.processor is not None
+        """A complete hold has ended: read the summary, then move on to the after-trials;
+        the last after-trial: the cable is pulled once, to show NO SIGNAL."""
+        if self.processor is None:
+            return
+        if (isinstance(event, HoldEnded) and event.completed
                 and self.processor.state.phase == Phase.TREATMENT.value):
-            self.processor.set_phase(Phase.AFTER)
+            self._after_at = event.t_s + READ_SUMMARY_S
+        elif (isinstance(event, ThresholdMarked) and event.phase == "after"
+              and len(self.processor.session.current.trials_after_n)
+              >= self.processor.tracker.config.trials):
+            self._unplug_at = event.t_s + 4.0
 
     def close(self) -> None:
         """Nothing to release."""
@@ -112,6 +132,9 @@ def demo_pipeline(rate: int, speed: float, target_s: float) -> Pipeline:
                              hold=HoldConfig(target_s=target_s), extras=[therapist])
     holder.append(pipeline.processor)
     therapist.processor = pipeline.processor
+    probe = pipeline.owned[0] if pipeline.owned else None
+    if probe is not None and hasattr(probe, "unplug"):
+        therapist.unplug = lambda for_s: probe.unplug(for_s=for_s, reset=False)
     return pipeline
 
 

@@ -19,10 +19,25 @@ from tpforce.core.source import SourceOpenError
 from tpforce.core.tracker import HoldConfig
 
 
+def screenshot_moment(text: str) -> tuple[str, str]:
+    """'treatment=shot.png' as (moment, path), refusing an unknown moment."""
+    from tpforce.ui.app import MOMENTS
+
+    moment, _, path = text.partition("=")
+    if moment not in MOMENTS or not path:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give MOMENT=PATH with MOMENT one of {', '.join(MOMENTS)}")
+    return moment, path
+
+
 def add_window_args(p: argparse.ArgumentParser) -> None:
     """The options every command that opens the live window shares."""
     p.add_argument("--duration", type=non_negative, metavar="S", help="close after S seconds")
     p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window before exit")
+    p.add_argument("--screenshot-at", action="append", default=[], metavar="MOMENT=PATH",
+                   type=screenshot_moment,
+                   help="save a PNG when the session reaches MOMENT (trials, treatment, "
+                        "summary, after, nosignal); may be repeated")
     p.add_argument("--target", type=positive, metavar="S",
                    help="hold target in seconds (default: the last one used, else 30)")
     p.add_argument("--settings", type=Path, metavar="INI",
@@ -68,7 +83,7 @@ def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> i
     source = pipeline.source
     options = WindowOptions(title=title, duration_s=args.duration, screenshot=args.screenshot,
                             settings_path=args.settings, overrides=overrides,
-                            full_screen=args.fullscreen,
+                            full_screen=args.fullscreen, shots=list(args.screenshot_at),
                             max_rate_sps=max(source.nominal_rate_sps, 80.0))
     # NO SIGNAL within 250 ms for the probe; a slow gauge gets its own reading interval.
     link = LiveLink(device=pipeline.device_label,

@@ -20,6 +20,37 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM")
                      if hasattr(signal, name))
 
 
+def _trials(w: LiveWindow) -> bool:
+    point = w.processor.session.current
+    state = w.processor.state
+    return (state.phase == "baseline" and len(point.trials_before_n) == 2
+            and state.force_n > 8.0 and w.guide.detail.text().startswith("ramp "))
+
+
+def _treatment(w: LiveWindow) -> bool:
+    state = w.processor.state
+    return state.hold_active and state.in_band_s >= 12.0 and state.zone.name == "IN_BAND"
+
+
+def _summary(w: LiveWindow) -> bool:
+    return w.processor.state.phase == "treatment" and w.guide.detail.text().startswith("hold ")
+
+
+def _after(w: LiveWindow) -> bool:
+    point = w.processor.session.current
+    return w.processor.state.phase == "after" and len(point.trials_after_n) >= 3 and \
+        "detectable change" in w.guide.trials.text()
+
+
+def _nosignal(w: LiveWindow) -> bool:
+    return w.stale and w.ring.count > 0
+
+
+MOMENTS = {"trials": _trials, "treatment": _treatment, "summary": _summary, "after": _after,
+           "nosignal": _nosignal}
+"""Moments a screenshot can be taken at (`--screenshot-at MOMENT=PATH`)."""
+
+
 @dataclass
 class WindowOptions:
     """How the commands want the window: lifetime, screenshot, settings overrides."""
@@ -31,6 +62,7 @@ class WindowOptions:
     overrides: dict[str, object] = field(default_factory=dict)  # e.g. target_s from --target
     full_screen: bool = False
     max_rate_sps: float = 1000.0
+    shots: list[tuple[str, str]] = field(default_factory=list)  # (moment, PNG path)
 
 
 def run_window(
@@ -74,6 +106,23 @@ def run_window(
         interrupted.append(signum)
         QtCore.QTimer.singleShot(0, stop)
 
+    pending = list(opts.shots)
+
+    def take_shots() -> None:
+        for shot in list(pending):
+            moment, path = shot
+            if MOMENTS[moment](window):
+                pending.remove(shot)
+                if not window.screenshot(path):
+                    failed.append(path)
+                else:
+                    print(f"tpforce: screenshot at {moment}: {path}", file=sys.stderr,
+                          flush=True)
+
+    shooter = QtCore.QTimer()
+    shooter.timeout.connect(take_shots)
+    if pending:
+        shooter.start(100)
     previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
     if opts.duration_s is not None:
         QtCore.QTimer.singleShot(int(opts.duration_s * 1000), finish)
@@ -90,9 +139,13 @@ def run_window(
         window.close()
     finally:
         wake.stop()
+        shooter.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)
         return 1
+    for moment, path in pending:
+        print(f"tpforce: the session did not reach {moment}: no screenshot {path}",
+              file=sys.stderr)
     return 130 if interrupted else 0
