@@ -356,18 +356,24 @@ class HoldMachine:
         if upto is not None and self._buf_from is not None:
             self._keep(self._buf_from, upto)
         self._buf_from = None
-        metrics = self._metrics(t_end, reason)
+        # A cumulative hold released after leaving the band: the release ramp is not the
+        # hold's steadiness, so the force statistics stop where the force last left the band.
+        stats_end = (self.out_since if reason == HoldEnd.RELEASED and self.mode == "cumulative"
+                     and self.out_since is not None else t_end)
+        metrics = self._metrics(t_end, reason, stats_end)
         self.active, self.out_since = False, None
         self.last_in_band_s = metrics.in_band_s
         return [HoldEnded(t_end, self.index, reason, metrics.in_band_s, self.completed),
                 HoldScored(t_end, self.index, metrics)]
 
-    def _metrics(self, t_end: float, reason: HoldEnd) -> HoldMetrics:
+    def _metrics(self, t_end: float, reason: HoldEnd, stats_end: float | None = None
+                 ) -> HoldMetrics:
         if self._buf:
             t = np.concatenate([b[0] for b in self._buf])
             f = np.concatenate([b[1] for b in self._buf])
             d = np.concatenate([b[2] for b in self._buf])
-            cut = int(np.searchsorted(t, t_end, side="left"))
+            cut = int(np.searchsorted(t, t_end if stats_end is None else stats_end,
+                                      side="left"))
             t, f, d = t[:cut], f[:cut], d[:cut]
         else:
             t = f = d = np.zeros(0)

@@ -81,6 +81,8 @@ def ramp_text(state: TrackerState, cfg: HoldConfig, tip_area_cm2: float) -> tupl
     if state.zone in (Zone.UNKNOWN, Zone.NO_CONTACT) or not math.isfinite(rate):
         return f"ramp: -- · {aim}", WARN_COLOUR
     kpa = float(pressure_kpa(rate, tip_area_cm2))
+    if rate < 0:  # the force falls: a release, not a slow ramp
+        return f"releasing ({rate:.1f} N/s) · {aim}", WARN_COLOUR
     if abs(rate - target) <= tol:
         verdict, colour = "on target", OK_COLOUR
     elif rate > target:

@@ -66,7 +66,8 @@ class StatusInfo:
                 name = event.serial
             elif event.serial not in name:
                 name = f"{name} · {event.serial}"
-            self.device = f"{name} · fw {event.firmware}"
+            self.device = name  # the firmware goes in the tooltip: the bar has no room
+            self.fields["device"].setToolTip(f"{name} · firmware {event.firmware}")
             self.nominal_sps = event.rate_sps
         elif isinstance(event, FramesLost):
             self.lost += event.count
