@@ -46,8 +46,9 @@ def test_report_bad_input_is_one_line_and_exit_2(case: str, recorded: Recorded, 
     elif case == "name":  # a recording whose "pseudonym" is a full name is refused
         src = tmp_path / "named.tpfrec"
         shutil.copytree(recorded.path, src)
-        meta = json.loads((src / "meta.json").read_text())
-        (src / "meta.json").write_text(json.dumps({**meta, "pseudonym": "Jane Doe"}))
+        doc = json.loads((src / "context.json").read_text())
+        doc["context"] = {**doc["context"], "patient": "Jane Doe", "pseudonym": "Jane Doe"}
+        (src / "context.json").write_text(json.dumps(doc))
     assert main(["report", str(src), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tpforce report: ") and err.count("\n") == 1
@@ -92,9 +93,9 @@ def test_history_import_indexes_recording_folders_once(recorded: Recorded, tmp_p
     # A recording that names no patient is skipped, said so, and the rest still indexed.
     anon = folder / "anon.tpfrec"
     shutil.copytree(recorded.path, anon)
-    meta = json.loads((anon / "meta.json").read_text())
-    del meta["pseudonym"]
-    (anon / "meta.json").write_text(json.dumps(meta))
+    doc = json.loads((anon / "context.json").read_text())
+    doc["context"] = {k: v for k, v in doc["context"].items() if k not in ("pseudonym", "patient")}
+    (anon / "context.json").write_text(json.dumps(doc))
     assert main(["history", "import", str(folder), "--db", db]) == 2
     out = capsys.readouterr()
     assert "skipped" in out.err and "anon.tpfrec" in out.err and "1 unchanged" in out.out

@@ -4,6 +4,7 @@ recording read back is the session that was recorded."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,17 +78,16 @@ def test_a_recording_reads_back_as_the_session_it_recorded(recorded: Recorded) -
     assert _points(session_from_events(back.events)[0]) == _points(recorded.proc.session)
 
 
-def test_a_recording_without_a_date_is_dated_when_it_was_created(tmp_path: Path,
+def test_a_recording_without_a_date_is_dated_when_it_was_started(tmp_path: Path,
                                                                   recorded: Recorded) -> None:
     copy = tmp_path / "c.tpfrec"
-    copy.mkdir()
-    meta = json.loads((recorded.path / "meta.json").read_text())
-    del meta["date"]
-    meta["created_unix"] = 1772443800.0
-    (copy / "meta.json").write_text(json.dumps(meta))
-    for name in ("samples.csv", "events.jsonl"):
-        (copy / name).write_bytes((recorded.path / name).read_bytes())
-    assert load_session(copy).started is not None
+    shutil.copytree(recorded.path, copy)
+    doc = json.loads((copy / "context.json").read_text())
+    doc["context"].pop("date", None)
+    doc["started_unix"] = 1772443800.0
+    (copy / "context.json").write_text(json.dumps(doc))
+    started = load_session(copy).started
+    assert started is not None and started.year == 2026
 
 
 @pytest.mark.parametrize("damage", ["missing", "file", "no-meta", "bad-json", "newer"])

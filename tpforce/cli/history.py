@@ -247,14 +247,15 @@ def _recordings(folder: Path, skipped: list[Path]) -> list[VisitRecord]:
     from tpforce.report.session import ReportError
 
     out = []
-    for meta in sorted(folder.rglob("meta.json")):
-        if not is_recording(meta.parent):
+    found = {p.parent for name in ("meta.json", "context.json") for p in folder.rglob(name)}
+    for rec in sorted(found):
+        if not is_recording(rec):
             continue
         try:
-            out.append(visit_from_session(load_session(meta.parent.resolve())))
+            out.append(visit_from_session(load_session(rec.resolve())))
         except (ReportError, RecordError) as exc:
-            skipped.append(meta.parent)
-            print(f"tpforce history: skipped {meta.parent}: {exc}", file=sys.stderr)
+            skipped.append(rec)
+            print(f"tpforce history: skipped {rec}: {exc}", file=sys.stderr)
     return out
 
 

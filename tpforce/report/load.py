@@ -9,13 +9,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tpforce.io.recorder import FORMAT, RecordingError, RecordingReader
+import numpy as np
+
+from tpforce.io.recorder import CONTEXT_FILE, FORMAT, RecordingError, RecordingReader
 from tpforce.report.session import CONTEXT_KEYS, ReportError, SessionData
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
-    """True for a folder that holds a tpforce recording (its meta.json names the format)."""
-    meta = Path(path) / "meta.json"
+    """True for a folder that holds a tpforce recording: version 2's context.json, or a
+    version 1 meta.json that names the format."""
+    folder = Path(path)
+    if (folder / CONTEXT_FILE).is_file():
+        return True
+    meta = folder / "meta.json"
     try:
         return meta.is_file() and f'"{FORMAT}"' in meta.read_text(encoding="utf-8")[:4096]
     except (OSError, UnicodeDecodeError):
@@ -34,14 +40,26 @@ def load_session(path: str | os.PathLike[str]) -> SessionData:
         raise ReportError(f"{folder}: not a recording folder (give a *.tpfrec folder)")
     try:
         reader = RecordingReader(folder)
-        samples = reader.samples()[0]
+        samples = np.array(reader.samples())
         events = [e for _, e in reader.events()]
     except RecordingError as exc:
         raise ReportError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{folder}: cannot be read ({exc})") from None
-    meta: dict[str, Any] = reader.meta
+    meta: dict[str, Any] = reader.meta if reader.version < 2 else reader.context
     context = {k: meta[k] for k in CONTEXT_KEYS if k in meta}
+    if reader.version >= 2:  # version 2 names them patient, hold_config, calibration
+        if meta.get("patient"):
+            context.setdefault("pseudonym", meta["patient"])
+        if isinstance(meta.get("hold_config"), dict):
+            context.setdefault("settings", meta["hold_config"])
+        cal = meta.get("calibration")
+        if isinstance(cal, dict) and "record" not in cal:
+            context["calibration"] = {**cal, "record": cal.get("serial") or "the probe's own"}
+        started = reader.doc.get("started_unix")
+        if "date" not in context and isinstance(started, (int, float)) and started > 0:
+            context["date"] = dt.datetime.fromtimestamp(started).replace(
+                microsecond=0).isoformat()
     if "date" not in context and isinstance(meta.get("created_unix"), (int, float)):
         context["date"] = dt.datetime.fromtimestamp(meta["created_unix"]).replace(
             microsecond=0).isoformat()
