@@ -18,9 +18,9 @@ shots = {"live": False, "result": False}
 def tick():
     d = run.display
     if not shots["live"] and d.phase == "go" and d.visible and d.t_s > d.slot.go_s + 8:
-        win.grab().save(str(out / "practice-concurrent.png")); shots["live"] = True
+        win.grab().save(str(Path("docs/img") / "practice-concurrent.png")); shots["live"] = True
     if not shots["result"] and d.phase == "done" and d.result is not None:
-        QtCore.QTimer.singleShot(300, lambda: win.grab().save(str(out / "practice-blind-result.png")))
+        QtCore.QTimer.singleShot(300, lambda: win.grab().save(str(Path("docs/img") / "practice-blind-result.png")))
         shots["result"] = True
     if shots["result"] and shots["live"]:
         QtCore.QTimer.singleShot(800, app.quit)
