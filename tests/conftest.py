@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import tempfile
@@ -16,6 +17,15 @@ os.environ.setdefault("TPFORCE_DATA_DIR", tempfile.mkdtemp(prefix="tpforce-test-
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread() -> object:
+    """Collect each test's reference cycles here, on the main thread. Left to chance, the
+    collector can run on a reader thread and destroy an earlier test's Qt objects there,
+    which crashes a later test's window."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
