@@ -80,6 +80,9 @@ class ForceStreamInfo:
     tip_area_cm2: float = math.nan
 
 
+LINGER_S = 0.5  # how long a closing outlet keeps sending to a connected reader
+
+
 class LslOutlet:
     """A consumer that publishes force (N, float32) and one marker string per event."""
 
@@ -140,8 +143,13 @@ class LslOutlet:
         return bool(outlet is not None and outlet.wait_for_consumers(timeout_s))
 
     def close(self) -> None:
-        """Withdraw both streams; safe to call twice."""
+        """Withdraw both streams; safe to call twice. While a reader is connected, the
+        outlet lingers up to LINGER_S so that the last samples pushed are sent, not dropped
+        with the outlet (liblsl has no flush)."""
         with self._lock:
+            force = self._force
+            if force is not None and force.have_consumers():
+                time.sleep(LINGER_S)
             self._force = self._markers = None  # pylsl destroys an outlet with its object
 
 
