@@ -23,7 +23,7 @@ def write_report(sessions: list[SessionData], path: str | Path) -> Path:
 
         private_write(out, render(sessions))
     elif suffix == ".pdf":
-        from tpforce.report.pdf import pdf_bytes
+        from tpforce.ui.report_pdf import pdf_bytes
 
         private_write(out, pdf_bytes(sessions))
     else:

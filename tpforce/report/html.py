@@ -19,8 +19,8 @@ import numpy as np
 from tpforce.core import events as ev
 from tpforce.core.session import MdcVerdict, Outcome
 from tpforce.history.record import RecordError, check_pseudonym
-from tpforce.report import plots
 from tpforce.report.session import PointView, ReportError, SessionData, point_views, side_text
+from tpforce.ui import report_plots as plots
 
 VERDICT_TEXT = {
     MdcVerdict.RISE_BEYOND: "PPT rose beyond the detectable change",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tpforce.report import plots
 from tpforce.report.html import render
 from tpforce.report.session import SessionData
+from tpforce.ui import report_plots as plots
 
 
 def pdf_bytes(sessions: list[SessionData]) -> bytes:
