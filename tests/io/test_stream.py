@@ -157,31 +157,40 @@ def test_sigterm_stops_stream_cleanly_with_130() -> None:
 
 
 def test_sigint_during_the_greeting_exits_130_without_a_traceback() -> None:
-    """Ctrl-C while the device is still being asked who it is (a silent pty)."""
+    """Ctrl-C while the device is still being asked who it is (a silent pty).
+
+    The greeting gives up after 2.5 s; on a starved machine the signal can land after that,
+    when the command has already said that nothing answered. Such a try is not a Ctrl-C
+    during the greeting and is made again (at most three tries)."""
     import os
     import signal
     import subprocess
     import sys
     import tty
 
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "tpforce", "stream", "--port",
-                                 os.ttyname(slave)], text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    outcomes: list[tuple[int, str]] = []
+    for _ in range(3):
+        master, slave = os.openpty()
+        tty.setraw(slave)
         try:
-            first = os.read(master, 64)  # the first HELLO: the greeting is under way
-            assert first
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=20)
+            proc = subprocess.Popen([sys.executable, "-m", "tpforce", "stream", "--port",
+                                     os.ttyname(slave)], text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                first = os.read(master, 64)  # the first HELLO: the greeting is under way
+                assert first
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=20)
+            finally:
+                proc.kill()
         finally:
-            proc.kill()
-    finally:
-        os.close(master)
-        os.close(slave)
-    assert proc.returncode == 130
-    assert "Traceback" not in err
+            os.close(master)
+            os.close(slave)
+        outcomes.append((proc.returncode, err))
+        assert "Traceback" not in err
+        if not (proc.returncode == 2 and "no answer to HELLO" in err):
+            break
+    assert outcomes[-1][0] == 130, outcomes
 
 
 def test_the_steady_fast_path_gives_exactly_what_the_general_path_gives() -> None:

@@ -118,7 +118,9 @@ def resampled(samples: np.ndarray, rate: float) -> tuple[np.ndarray, int]:
     ok = np.isfinite(f)
     if not ok.any():
         raise UserError("the recording has no valid force values to export")
-    n = math.floor((t[-1] - t[0]) * rate) + 1
+    # a grid point within a microsecond of the last sample is the last sample, not a
+    # rounding error short of it (80 SPS times are not exact in binary)
+    n = math.floor((t[-1] - t[0]) * rate + 1e-6) + 1
     grid = t[0] + np.arange(n) / rate
     return np.interp(grid, t[ok], f[ok]), n
 
