@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from tpforce.core.calibration import Calibration
-from tpforce.core.consumer import FanOut
 from tpforce.core.events import Event
 from tpforce.core.samples import empty_batch
-from tpforce.core.source import STALE_S, Device, Sink, SourceHealth, SourceOpenError, StaleWatch
+from tpforce.core.source import STALE_S, Device, Sink, SourceHealth, SourceOpenError
 from tpforce.io.drivers import DRIVER_CALIBRATION
 from tpforce.io.recorder import event_to_dict
+from tpforce.io.source import SourceOutput
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class LslOutlet:
             self._force = self._markers = None  # pylsl destroys an outlet with its object
 
 
-class LslInlet:
+class LslInlet(SourceOutput):
     """A `core.source.Source` reading the first numeric LSL stream called `name`: force in N
     on its channel 0, handed on as micronewtons in `raw` (`DRIVER_CALIBRATION`)."""
 
@@ -163,11 +163,7 @@ class LslInlet:
                  resolve_timeout_s: float = RESOLVE_TIMEOUT_S, recover: bool = True) -> None:
         self.name = name
         self.url = self.port = f"{PORT_PREFIX}{name}"
-        self._out = FanOut()
-        self._sink: Sink = self._out
-        if sink is not None:
-            self.sink = sink
-        self._watch = StaleWatch(stale_s)
+        SourceOutput.__init__(self, sink, stale_s)
         self.resolve_timeout_s = resolve_timeout_s
         self.recover = recover
         self._rate = 0.0
@@ -179,25 +175,6 @@ class LslInlet:
         self._correction = 0.0
 
     # -- the interface (core.source.Source) ---------------------------------------------
-
-    @property
-    def sink(self) -> Sink:
-        """Where batches and events go; one that raises is reported, never fatal."""
-        return self._sink
-
-    @sink.setter
-    def sink(self, sink: Sink) -> None:
-        self._sink = sink
-        self._out.consumers = [_SinkOnly(sink)]
-
-    @property
-    def stale_s(self) -> float:
-        """No sample for this long is a lost signal."""
-        return self._watch.stale_s
-
-    @stale_s.setter
-    def stale_s(self, value: float) -> None:
-        self._watch.stale_s = value
 
     @property
     def device(self) -> Device | None:
@@ -312,19 +289,6 @@ class LslInlet:
             self._out.on_event(restored)
         self._samples += len(batch)
         self._out.on_batch(batch)
-
-
-class _SinkOnly:
-    """A sink seen as a consumer: the inlet never closes its sink (the wiring does)."""
-
-    __slots__ = ("on_batch", "on_event")
-
-    def __init__(self, sink: Sink) -> None:
-        self.on_batch = sink.on_batch
-        self.on_event = sink.on_event
-
-    def close(self) -> None:
-        """Not the inlet's to close."""
 
 
 def inlet_for_port(url: str, driver: str = "probe", reconnect: bool = True,

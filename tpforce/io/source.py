@@ -153,48 +153,15 @@ class _SinkOnly:
         """Not the source's to close."""
 
 
-class PortSource:
-    """A `core.source.Source` on a pyserial URL: transport, protocol, watchdog and
-    reconnector run by one reader thread."""
+class SourceOutput:
+    """What every reader-thread source shares: its one sink behind a FanOut (a sink that
+    raises is reported, never fatal) and its stale-signal watchdog."""
 
-    protocol_class: type[DeviceProtocol] = DeviceProtocol
-
-    def __init__(
-        self,
-        url: str,
-        sink: Sink | None = None,
-        baudrate: int | None = None,
-        stale_s: float | None = None,
-        reconnect: bool = True,
-        lister: PortLister | None = None,
-        protocol: DeviceProtocol | None = None,
-        reconnector: Reconnector | None = None,
-    ) -> None:
-        self.protocol = protocol if protocol is not None else self.protocol_class()
-        self.url = url
-        self.port = url  # where the device is now (changes on reconnect)
+    def __init__(self, sink: Sink | None, stale_s: float) -> None:
         self._out = FanOut()
         if sink is not None:
             self.sink = sink
-        self._watch = StaleWatch(stale_s if stale_s is not None else self.protocol.stale_s)
-        self.baudrate = baudrate or self.protocol.default_baudrate
-        self.reconnect = reconnect
-        self.reconnector = reconnector if reconnector is not None else Reconnector(
-            url, self.baudrate, lister, self.protocol.try_unknown_ports)
-        self.batch_interval_s = BATCH_INTERVAL_S
-        self._last_handoff = -1.0
-        self.reconnects = 0
-        self.transport = Transport()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self.protocol.bind(self)
-
-    # -- the interface (core.source.Source) ---------------------------------------------
-
-    @property
-    def driver(self) -> str:
-        """The device protocol's name (`--driver`)."""
-        return self.protocol.driver
+        self._watch = StaleWatch(stale_s)
 
     @property
     def sink(self) -> Sink:
@@ -216,6 +183,58 @@ class PortSource:
         self._watch.stale_s = value
 
     @property
+    def sink_errors(self) -> int:
+        """Exceptions raised by the sink so far, each reported as ConsumerFailed."""
+        return self._out.failures
+
+    @property
+    def last_t_s(self) -> float:
+        """Device time of the last sample delivered (events are stamped with it)."""
+        return self._watch.last_t_s
+
+
+class PortSource(SourceOutput):
+    """A `core.source.Source` on a pyserial URL: transport, protocol, watchdog and
+    reconnector run by one reader thread."""
+
+    protocol_class: type[DeviceProtocol] = DeviceProtocol
+
+    def __init__(
+        self,
+        url: str,
+        sink: Sink | None = None,
+        baudrate: int | None = None,
+        stale_s: float | None = None,
+        reconnect: bool = True,
+        lister: PortLister | None = None,
+        protocol: DeviceProtocol | None = None,
+        reconnector: Reconnector | None = None,
+    ) -> None:
+        self.protocol = protocol if protocol is not None else self.protocol_class()
+        self.url = url
+        self.port = url  # where the device is now (changes on reconnect)
+        SourceOutput.__init__(self, sink,
+                              stale_s if stale_s is not None else self.protocol.stale_s)
+        self.baudrate = baudrate or self.protocol.default_baudrate
+        self.reconnect = reconnect
+        self.reconnector = reconnector if reconnector is not None else Reconnector(
+            url, self.baudrate, lister, self.protocol.try_unknown_ports)
+        self.batch_interval_s = BATCH_INTERVAL_S
+        self._last_handoff = -1.0
+        self.reconnects = 0
+        self.transport = Transport()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.protocol.bind(self)
+
+    # -- the interface (core.source.Source) ---------------------------------------------
+
+    @property
+    def driver(self) -> str:
+        """The device protocol's name (`--driver`)."""
+        return self.protocol.driver
+
+    @property
     def lister(self) -> PortLister | None:
         """Where to look for a lost device (None: by USB identity)."""
         return self.reconnector.lister
@@ -224,11 +243,6 @@ class PortSource:
     def resyncs(self) -> int:
         """Reads in which bytes had to be dropped to regain frame sync."""
         return self.protocol.resyncs
-
-    @property
-    def sink_errors(self) -> int:
-        """Exceptions raised by the sink so far, each reported as ConsumerFailed."""
-        return self._out.failures
 
     @property
     def device(self) -> Device | None:
@@ -244,11 +258,6 @@ class PortSource:
     def calibration(self) -> Calibration | None:
         """Counts to newtons for this device's samples (None: the device holds no record)."""
         return self.protocol.calibration
-
-    @property
-    def last_t_s(self) -> float:
-        """Device time of the last sample delivered (events are stamped with it)."""
-        return self._watch.last_t_s
 
     @property
     def stopping(self) -> threading.Event:
