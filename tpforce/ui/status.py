@@ -29,6 +29,7 @@ class LiveLink:
     lost_frames: Callable[[], int] | None = None
     stale_s: float = 0.2  # no new sample for this long: NO SIGNAL (slow gauges need longer)
     recording: Callable[[], tuple[bool, str]] | None = None  # (on, line): name+size or warning
+    calibration: str = ""  # what is wrong with the calibration at connect, kept on screen
 
 
 class StatusInfo:
