@@ -92,8 +92,20 @@ def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str,
                     record=pipeline.recorder_switch(args.record_dir),
                     lost_frames=lambda: source.health().lost_frames,
                     stale_s=max(0.2, source.stale_s - 0.05),
-                    recording=pipeline.recording_state, calibration=calibration_notice)
+                    recording=pipeline.recording_state, calibration=calibration_notice,
+                    bench=_bench(pipeline))
     return run_window(pipeline.processor, pipeline.ring, pipeline.events, options, link)
+
+
+def _bench(pipeline: Pipeline) -> object:
+    """The calibration dialog's link for a tpforce probe (None for other sources)."""
+    from tpforce.io.probe import ProbeSource
+
+    if not isinstance(pipeline.source, ProbeSource):
+        return None
+    from tpforce.cli.calibrate import bench_link
+
+    return bench_link(pipeline.source)
 
 
 def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Callable[[bool], str]:

@@ -663,6 +663,59 @@ def verdict(result: BenchResult) -> Verdict:
     return v
 
 
+# -- words ----------------------------------------------------------------------------------
+
+
+def reading_line(r: Reading, placed_t_s: float) -> str:
+    """One settled reading as the terminal and the dialog show it."""
+    s = r.settled
+    return (f"{r.mass_kg:7.3f} kg {r.direction:4s} {s.mean_counts:12.1f} counts (SD "
+            f"{s.sd_counts:5.1f}) settled {s.t_start_s - placed_t_s:4.1f} s after placing")
+
+
+def report_lines(result: BenchResult) -> list[str]:
+    """The fit, the figures and the verdict, line by line (calibration/README.md, step 7)."""
+    out = [f"fit through the tare: zero {result.zero_counts:.1f} counts, "
+           f"{result.n_per_count:.6e} N/count" + (
+               f", quadratic c2 {result.poly[1]:.3e} N/count^2" if result.poly else ""),
+           "  mass kg  dir   force N   residual N"]
+    for r, res in zip(result.readings, result.residuals_n, strict=True):
+        out.append(f"  {r.mass_kg:7.3f}  {r.direction:4s} {r.force_n:8.3f}   {res:+.4f}")
+    rep = (f"{result.repeatability_pct_fs:.3f} % FS" if result.repeatability_pct_fs is not None
+           else "not measured (one cycle)")
+    out.append(f"full scale {result.full_scale_n:.2f} N: non-linearity "
+               f"{result.non_linearity_pct_fs:.3f} % FS, fit error "
+               f"{result.fit_error_pct_fs:.3f} % FS, hysteresis {result.hysteresis_pct_fs:.3f} "
+               f"% FS, zero return {result.zero_return_pct_fs:.3f} % FS, repeatability {rep}")
+    out.append(f"noise {result.noise_n:.4f} N RMS; resolution {result.count_n:.2e} N per "
+               f"count, {result.noise_free_n:.3f} N noise-free")
+    if result.creep is not None:
+        c = result.creep
+        out.append(f"creep {c.drift_n:+.4f} N, {c.drift_pct:+.3f} % of the load in "
+                   f"{c.duration_s:.0f} s, {c.pct_per_30min:+.3f} % per 30 min at that rate")
+    v = verdict(result)
+    for check in v.acceptance:
+        mark = "pass" if check.passed else "FAIL"
+        out.append(f"  acceptance {mark}: {check.name} {check.value:.3f} {check.unit} "
+                   f"(limit {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
+    for check in v.typical:
+        mark = "meets" if check.passed else "above"
+        out.append(f"  bar-cell typical {mark}: {check.name} {check.value:.3f} {check.unit} "
+                   f"(typical {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
+    return out
+
+
+def batch_problem(flags: np.ndarray) -> str:
+    """Why samples cannot go on into the procedure ("" if they can): a restart, saturation."""
+    from tpforce.core.samples import SampleFlag
+
+    if np.any(flags & SampleFlag.RESET_BEFORE):
+        return "the probe restarted during the procedure: start again"
+    if np.any(flags & SampleFlag.SATURATED):
+        return "the ADC saturated: the load is beyond what the cell reads; use smaller masses"
+    return ""
+
+
 # -- records --------------------------------------------------------------------------------
 
 

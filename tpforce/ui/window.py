@@ -131,6 +131,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             "mute": self.toggle_mute, "unit": self.next_unit,
         })
         self.menus = settings_menu(self, self.settings, self.apply)
+        self.calibration_dialog: QtWidgets.QDialog | None = None
+        self.calibration_action = QtWidgets.QAction("Calibration of the probe…", self)
+        self.calibration_action.setShortcut(QtGui.QKeySequence("K"))
+        self.calibration_action.triggered.connect(self.open_calibration)
+        self.menuBar().addMenu("&Probe").addAction(self.calibration_action)
+        self.addAction(self.calibration_action)
         self.apply(**{})  # push the settings into the core, the sound and the widgets
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
@@ -258,6 +264,17 @@ class LiveWindow(QtWidgets.QMainWindow):
                 on, text = False, ""
             self.status.recording = (text or "on") if on else None
         self.actions_["record"].setChecked(self.status.recording is not None)
+
+    def open_calibration(self) -> None:
+        """K: the probe's calibration record and the guided bench, in a dialog."""
+        if self.link.bench is None:
+            self.statusBar().showMessage("calibration is available for a tpforce probe only",
+                                         4000)
+            return
+        from tpforce.ui.calibration_dialog import CalibrationDialog
+
+        self.calibration_dialog = CalibrationDialog(self.ring, self.link.bench, self)
+        self.calibration_dialog.open()
 
     def toggle_fullscreen(self) -> None:
         """F11: full screen and back."""
