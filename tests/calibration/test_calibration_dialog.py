@@ -5,6 +5,9 @@ recovers the cell's true parameters, gives the verdict and keeps the record, EEP
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from tpforce.io.drivers import make_source
 from tpforce.io.sim.cell import CellParams, SimCell
 from tpforce.io.sim.probe import SimProbe
 
+ROOT = Path(__file__).resolve().parents[2]
 TRUE = CellParams(zero_counts=-3200, counts_per_n=41_500.0, non_linearity_pct=0.04,
                   hysteresis_pct=0.03, creep_pct_30min=0.1)
 MASSES = [1.0, 2.0, 5.0, 8.0, 10.0]
@@ -108,3 +112,48 @@ def test_the_dialog_runs_the_bench_and_keeps_the_record(qtbot, tmp_path: Path,
         assert dlg.grab().save(str(shot), "PNG") and shot.stat().st_size > 10_000
         dlg.close()
         window.close()
+
+
+DIALOG = [sys.executable, "-m", "tpforce", "calibrate", "--port", "sim", "--bench",
+          "--masses", "0,1,2,5,8,10", "--creep", "5", "--write", "--serial", "SIM00002",
+          "--cell-scale", "41500", "--cell-offset", "-3200", "--cell-nonlin", "0.04",
+          "--cell-hysteresis", "0.03", "--dialog"]
+
+
+def run_dialog(tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp / "xdg")}
+    return subprocess.run([*DIALOG, "--records", str(tmp / "rec"), *extra], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+@pytest.mark.gui
+def test_the_unattended_dialog_command_keeps_the_record_and_its_picture(tmp_path: Path) -> None:
+    shot = tmp_path / "dialog.png"
+    done = run_dialog(tmp_path, "--screenshot", str(shot))
+    assert done.returncode == 0, done.stderr
+    assert "ACCEPTED:" in done.stdout and "Traceback" not in done.stderr
+    record = json.loads((tmp_path / "rec" / "SIM00002.json").read_text())
+    assert abs(1 / record["n_per_count"] / 41_500 - 1) < 0.0005
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("extra, message", [
+    (["--masses", "0,5,2,8,10"], "out of order"),
+    (["--masses", "0,1,2,5,12"], "beyond the cell's capacity of 10 kg"),
+])
+def test_the_unattended_dialog_refuses_bad_masses_in_one_line(tmp_path: Path, extra: list[str],
+                                                              message: str) -> None:
+    done = run_dialog(tmp_path, *extra)
+    assert done.returncode == 2
+    ours = [line for line in done.stderr.splitlines() if line.startswith("tpforce")]
+    assert len(ours) == 1 and message in ours[0]  # the rest is the Qt platform's own notes
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "rec" / "SIM00002.json").exists()
+
+
+def test_a_screenshot_needs_the_unattended_dialog(capsys: pytest.CaptureFixture[str]) -> None:
+    from tpforce.cli import main
+
+    assert main(["calibrate", "--port", "sim", "--screenshot", "x.png"]) == 2
+    assert "add --dialog --bench" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from tpforce.cli.argtypes import non_negative, positive
 from tpforce.cli.cellargs import add_cell_args, cell_from_args
 from tpforce.core import calbench as cb
 from tpforce.core.events import Event
-from tpforce.core.source import SourceOpenError
+from tpforce.core.source import Sink, SourceOpenError
 from tpforce.io.probe import CalWriteError, ProbeSource
 from tpforce.io.sim.cell import SimCell
 from tpforce.io.source import CommandError
@@ -199,15 +199,21 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="--verify passes within this %% of the mass's weight (default 0.5)")
     p.add_argument("--max-age-days", type=positive, default=cb.DEFAULT_MAX_AGE_DAYS,
                    metavar="DAYS", help="warn about a record older than this (default 183)")
+    p.add_argument("--dialog", action="store_true",
+                   help="run the procedure in the calibration dialog instead of the terminal "
+                        "(with --bench it runs unattended)")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="with --dialog --bench: save the dialog as a PNG once done, and close")
     p.add_argument("--serial", default="SIM00001", help="with --port sim: the probe's serial")
     add_cell_args(p)
     p.set_defaults(run=run)
 
 
 @contextlib.contextmanager
-def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
-                                                         SimCell | None]]:
-    """The probe (starting the simulated one for --port sim), streaming into a queue."""
+def _connect(args: argparse.Namespace, sink: Sink | None = None
+             ) -> Iterator[tuple[ProbeSource, _Samples, SimCell | None]]:
+    """The probe (starting the simulated one for --port sim), streaming into a queue (or
+    into `sink`)."""
     from tpforce.io.sim.probe import SimProbe
 
     probe: SimProbe | None = None
@@ -221,7 +227,7 @@ def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
         probe = SimProbe(cell=cell, serial=args.serial, speed=speed).start()
         port = probe.port
     samples = _Samples()
-    source = ProbeSource(port, sink=samples, reconnect=False)
+    source = ProbeSource(port, sink=sink or samples, reconnect=False)
     try:
         try:
             source.open()
@@ -294,6 +300,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--verify needs the known mass: --mass KG")
     if args.cycles < 1:
         raise UserError("--cycles must be 1 or more")
+    if args.screenshot and not (args.dialog and args.bench):
+        raise UserError("--screenshot is for the unattended dialog: add --dialog --bench")
+    if args.dialog:
+        return _run_dialog(args)
     try:
         with _connect(args) as (source, samples, cell):
             try:
@@ -436,6 +446,55 @@ def _report(result: cb.BenchResult) -> None:
     """The fit, the figures and the verdict."""
     for line in cb.report_lines(result):
         print(line)
+
+
+def _run_dialog(args: argparse.Namespace) -> int:
+    """The procedure in the calibration dialog; exit 0 accepted and kept, 1 not, 2 stopped."""
+    import sys
+
+    from tpforce.cli.wiring import qt_display_problem
+    from tpforce.core.ringbuffer import SampleRing
+
+    problem = qt_display_problem()
+    if problem:
+        raise UserError(problem)
+    if args.verify:
+        raise UserError("--verify runs in the terminal: drop --dialog")
+    masses = plan(args.masses, args.cycles) if args.bench else []
+    from PyQt5 import QtWidgets
+
+    from tpforce.ui.calibration_dialog import CalibrationDialog
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    assert app is not None  # it must outlive the dialog
+    ring = SampleRing(600 * 80)  # 10 min at 80 samples/s: more than the dialog ever lags
+    with _connect(args, sink=ring) as (source, _samples, cell):
+        link = bench_link(source, args.records, args.write, cell, args.max_age_days)
+        dlg = CalibrationDialog(ring, link)
+        dlg.capacity.setValue(args.capacity)
+        dlg.warmup.setValue(args.warmup_s)
+        dlg.gravity.setValue(args.g)
+        dlg.creep_kg.setValue(args.creep or 0.0)
+        dlg.creep_s.setValue(args.creep_s)
+        dlg.quadratic.setChecked(args.quadratic)
+        dlg.operator.setText(args.operator or ("simulated bench" if args.bench else ""))
+        stopped: list[str] = []
+
+        def finished(why: str) -> None:
+            stopped.append(why)
+            if args.screenshot and not dlg.grab().save(args.screenshot, "PNG"):
+                stopped[-1] = stopped[-1] or f"{args.screenshot}: the PNG cannot be written"
+            dlg.accept()
+
+        dlg.show()
+        if args.bench:
+            dlg.run_plan(masses, finished)
+        if not stopped:
+            dlg.exec_()
+        print(dlg.log.toPlainText())
+    if stopped and stopped[0]:
+        raise UserError(stopped[0])
+    return 0 if dlg.saved and dlg.record is not None and dlg.record["accepted"] else 1
 
 
 def _verify(args: argparse.Namespace, source: ProbeSource, samples: _Samples,

@@ -99,6 +99,8 @@ class CalibrationDialog(QtWidgets.QDialog):
         self._last_t = -math.inf
         self._placed_t = -math.inf
         self._creep_mass = 0.0
+        self._plan: list[float] | None = None  # the unattended bench's masses still to place
+        self._finished: Callable[[str], None] | None = None
         self._build()
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.poll)
@@ -192,6 +194,45 @@ class CalibrationDialog(QtWidgets.QDialog):
         spin.setValue(value)
         spin.setSuffix(suffix)
         return spin
+
+    # -- the unattended bench -----------------------------------------------------------------
+
+    def run_plan(self, masses: list[float], finished: Callable[[str], None]) -> None:
+        """Run the whole procedure unattended (the simulated bench places the masses): start,
+        each of `masses` in turn, the creep test if a mass is set, the fit, keeping the
+        record; then `finished("")`, or `finished(why)` when it stopped or was refused."""
+        self._plan, self._finished = list(masses), finished
+        self.start()
+        if self.proc is None:
+            self._end_plan(self.step.text())
+
+    def _plan_next(self) -> None:
+        """The unattended bench's next action, once the procedure is ready for one."""
+        p = self.proc
+        if self._plan is None or p is None or p.phase is not cb.Phase.READY:
+            return
+        if self._plan:
+            self.mass.setValue(self._plan.pop(0))
+            self.read_mass()
+            if p.phase is not cb.Phase.READING:
+                self._end_plan(self.step.text())
+            return
+        if self.creep_kg.value() > 0 and p.creep_result is None:
+            self.start_creep()
+            if p.phase is not cb.Phase.CREEP:
+                self._end_plan(self.step.text())
+            return
+        self.fit()
+        if self.record is None:
+            self._end_plan(self.step.text())
+            return
+        self.save()
+        self._end_plan("" if self.saved else self.step.text())
+
+    def _end_plan(self, why: str) -> None:
+        finished, self._plan, self._finished = self._finished, None, None
+        if finished is not None:
+            finished(why)
 
     # -- what the operator does -------------------------------------------------------------
 
@@ -327,7 +368,7 @@ class CalibrationDialog(QtWidgets.QDialog):
         try:
             done = self.proc.feed(batch["t_s"], batch["raw"])
         except cb.BenchError as exc:
-            if self.proc.phase in (cb.Phase.READING, cb.Phase.CREEP):
+            if self.proc.phase in (cb.Phase.READING, cb.Phase.CREEP) and self._plan is None:
                 self.proc.cancel()
                 self.say(f"  refused: {exc}")
                 self.step.setText(f"Refused: {exc}")
@@ -376,6 +417,7 @@ class CalibrationDialog(QtWidgets.QDialog):
         self.say(f"stopped: {why}")
         self.step.setText(f"Stopped: {why}. Nothing was kept; press Start to begin again.")
         self._update_buttons()
+        self._end_plan(why)
 
     def _update_buttons(self) -> None:
         p = self.proc
@@ -387,6 +429,8 @@ class CalibrationDialog(QtWidgets.QDialog):
         self.fit_button.setEnabled(ready)
         self.save_button.setEnabled(self.record is not None and self.link.save is not None
                                     and not self.saved)
+        if self._plan is not None and ready:
+            QtCore.QTimer.singleShot(0, self._plan_next)
 
     def closeEvent(self, event: object) -> None:
         """Stop reading samples."""
