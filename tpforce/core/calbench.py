@@ -970,7 +970,7 @@ class ZeroWatch:
             return []
         index = self._pending[0]
         self._pending = None
-        return [ZeroChecked(t_s, index, False, math.nan,
+        return [ZeroChecked(t_s, index, False, None,
                             zero_limit_n(self.full_scale_n), False, self.tared,
                             f"zero not checked after hold {index}: {why}")]
 
