@@ -915,6 +915,12 @@ class ZeroWatch:
         if self._pending is None or len(t) == 0:
             return []
         start = int(np.searchsorted(t, self._pending[1], side="right"))
+        if self._rest_since is None:  # still pressing: skip to the release, vectorised
+            with np.errstate(invalid="ignore"):
+                free = np.flatnonzero(f[start:] < self.contact_n)
+            if len(free) == 0:
+                return []
+            start += int(free[0])
         out: list[ZeroChecked] = []
         for ti, fi, gi in zip(t[start:].tolist(), f[start:].tolist(), gap[start:].tolist(),
                               strict=True):
