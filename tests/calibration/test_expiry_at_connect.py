@@ -79,7 +79,8 @@ def test_a_record_file_past_its_age_is_warned_about(tmp_path: Path,
 
 
 @pytest.mark.gui
-def test_the_window_keeps_both_warnings_on_screen(qtbot, tmp_path: Path) -> None:
+def test_the_window_keeps_both_warnings_on_screen(qtbot, tmp_path: Path,
+                                                  output_dir: Path) -> None:
     from tpforce.ui.settings import open_store
     from tpforce.ui.sound import SoundPlayer
     from tpforce.ui.status import LiveLink
@@ -109,7 +110,9 @@ def test_the_window_keeps_both_warnings_on_screen(qtbot, tmp_path: Path) -> None
         qtbot.waitUntil(lambda: "ZERO DRIFTED" in label.text(), timeout=5000)
         assert "calibration 400 days old" in label.text()  # both stay
         assert "zero moved +1.4" in label.text() and "re-tare" in label.text()
-        window.grab().save(str(tmp_path / "warnings.png"), "PNG")
+        qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()),
+                        timeout=5000)  # laid out whole: both lines on screen
+        assert window.grab().save(str(output_dir / "warnings.png"), "PNG")
         pipe.processor.tare()
         qtbot.waitUntil(lambda: "ZERO DRIFTED" not in label.text(), timeout=5000)
         assert label.isVisible()
