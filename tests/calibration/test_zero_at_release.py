@@ -76,3 +76,16 @@ def test_a_tared_zero_that_held_is_within_the_limit(tmp_path: Path) -> None:
     assert abs(z.drift_n) < 0.05
     assert verify(path) == (None, [])
     assert event_words(z, proc).startswith("zero checked after hold 1: zero within")
+
+
+def test_the_demo_session_checks_its_zero_after_the_hold_and_says_so() -> None:
+    from tpforce.cli.demo import demo_pipeline
+
+    tap = Tap()
+    with demo_pipeline(80, 20.0, 30.0) as pipe:
+        pipe.processor.add_consumer(tap)
+        z = tap.wait_for(ZeroChecked, timeout=60.0)
+        words = event_words(z, pipe.processor)  # type: ignore[arg-type]
+    assert isinstance(z, ZeroChecked) and z.checked and z.tared and not z.exceeded
+    assert abs(z.drift_n or 0.0) < 0.05
+    assert words.startswith("zero checked after hold 1: zero within 0.98 N")
