@@ -120,3 +120,9 @@ def test_decisions_do_not_depend_on_how_the_stream_is_cut(seed: int) -> None:
     cuts = sorted(set(rng.integers(1, len(batch) - 1, 120).tolist()))
     assert [repr(e) for e in run(batch, cuts)] == [repr(e) for e in whole]
     assert len(checks(whole)) == 1
+
+
+def test_a_slow_gauge_gets_a_longer_window_not_an_unchecked_zero() -> None:
+    batch = trace(1.5, HOLD)[::16]  # 5 readings a second, as a polled gauge gives
+    [z] = checks(run(batch, tare_at=3))
+    assert z.checked and z.exceeded and z.drift_n == pytest.approx(1.5, abs=0.05)

@@ -45,6 +45,7 @@ ZERO_SETTLE_S = 1.0
 ZERO_WINDOW_S = 1.0
 ZERO_MAX_WAIT_S = 10.0  # not at rest by then (after the release): reported as unchecked
 ZERO_REST_SD_N = 0.02  # at rest: the window's SD within this (a touch on skin trembles more)
+ZERO_MIN_SAMPLES = 8  # a window holds at least this many samples (longer for slow gauges)
 
 
 class BenchError(ValueError):
@@ -944,8 +945,8 @@ class ZeroWatch:
                 continue
             if self._win_t0 is None:
                 self._win_t0, self._win = ti, [fi]
-            elif ti < self._win_t0 + self.window_s:
-                self._win.append(fi)
+            elif ti < self._win_t0 + self.window_s or len(self._win) < ZERO_MIN_SAMPLES:
+                self._win.append(fi)  # a slow gauge's window lasts until it holds enough
             else:
                 x = np.array(self._win)
                 if self._settled(x):
@@ -955,8 +956,6 @@ class ZeroWatch:
         return out
 
     def _settled(self, x: np.ndarray) -> bool:
-        if len(x) < 8:
-            return False
         noise = max(noise_sd(x), 1e-6)
         half = len(x) // 2
         diff = abs(float(np.mean(x[half:]) - np.mean(x[:half])))
