@@ -84,3 +84,47 @@ class Bench:
 
 def _fields(p: CellParams) -> dict[str, float]:
     return {name: getattr(p, name) for name in CellParams.__slots__}  # type: ignore[attr-defined]
+
+
+class Tap:
+    """A consumer that keeps every event and lets the test thread wait for one (no sleeps)."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        from tpforce.core.events import Event
+
+        self.seen: list[Event] = []
+        self.count = 0
+        self._q: queue.Queue[Event] = queue.Queue()
+        self._cond = threading.Condition()
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Count the samples."""
+        with self._cond:
+            self.count += len(batch)
+            self._cond.notify_all()
+
+    def on_event(self, event: object) -> None:
+        """Keep the event."""
+        self.seen.append(event)  # type: ignore[arg-type]
+        self._q.put(event)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def wait_samples(self, n: int, timeout: float = 20.0) -> bool:
+        """Wait until `n` samples have arrived."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.count >= n, timeout)
+
+    def wait_for(self, kind: type, timeout: float = 30.0) -> object:
+        """The next event of `kind`; queue.Empty on time-out."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self._q.get(timeout=max(deadline - time.monotonic(), 0.001))
+            if isinstance(event, kind):
+                return event

@@ -17,6 +17,7 @@ import queue
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,11 +26,13 @@ from tpforce.cli.argtypes import non_negative, positive
 from tpforce.cli.cellargs import add_cell_args, cell_from_args
 from tpforce.core import calbench as cb
 from tpforce.core.events import Event
-from tpforce.core.samples import SampleFlag
-from tpforce.core.source import SourceOpenError
+from tpforce.core.source import Sink, SourceOpenError
 from tpforce.io.probe import CalWriteError, ProbeSource
 from tpforce.io.sim.cell import SimCell
 from tpforce.io.source import CommandError
+
+if TYPE_CHECKING:
+    from tpforce.ui.calibration_dialog import BenchLink
 
 NO_DATA_S = 5.0  # no sample for this long: the probe stopped
 SIM = "sim"
@@ -90,11 +93,9 @@ class _Samples:
 
     def _check(self, batch: np.ndarray) -> np.ndarray:
         """Refuse a batch after a restart or with the ADC at full scale."""
-        if np.any(batch["flags"] & SampleFlag.RESET_BEFORE):
-            raise UserError("the probe restarted during the procedure: start again")
-        if np.any(batch["flags"] & SampleFlag.SATURATED):
-            raise UserError("the ADC saturated: the load is beyond what the cell reads; "
-                            "use smaller masses")
+        problem = cb.batch_problem(batch["flags"])
+        if problem:
+            raise UserError(problem)
         self.last_t_s = float(batch["t_s"][-1])
         return batch
 
@@ -198,15 +199,21 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="--verify passes within this %% of the mass's weight (default 0.5)")
     p.add_argument("--max-age-days", type=positive, default=cb.DEFAULT_MAX_AGE_DAYS,
                    metavar="DAYS", help="warn about a record older than this (default 183)")
+    p.add_argument("--dialog", action="store_true",
+                   help="run the procedure in the calibration dialog instead of the terminal "
+                        "(with --bench it runs unattended)")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="with --dialog --bench: save the dialog as a PNG once done, and close")
     p.add_argument("--serial", default="SIM00001", help="with --port sim: the probe's serial")
     add_cell_args(p)
     p.set_defaults(run=run)
 
 
 @contextlib.contextmanager
-def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
-                                                         SimCell | None]]:
-    """The probe (starting the simulated one for --port sim), streaming into a queue."""
+def _connect(args: argparse.Namespace, sink: Sink | None = None
+             ) -> Iterator[tuple[ProbeSource, _Samples, SimCell | None]]:
+    """The probe (starting the simulated one for --port sim), streaming into a queue (or
+    into `sink`)."""
     from tpforce.io.sim.probe import SimProbe
 
     probe: SimProbe | None = None
@@ -220,7 +227,7 @@ def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
         probe = SimProbe(cell=cell, serial=args.serial, speed=speed).start()
         port = probe.port
     samples = _Samples()
-    source = ProbeSource(port, sink=samples, reconnect=False)
+    source = ProbeSource(port, sink=sink or samples, reconnect=False)
     try:
         try:
             source.open()
@@ -231,6 +238,49 @@ def _connect(args: argparse.Namespace) -> Iterator[tuple[ProbeSource, _Samples,
         source.close()
         if probe is not None:
             probe.stop()
+
+
+def bench_link(source: ProbeSource, folder: Path | None = None, write: bool = True,
+               cell: SimCell | None = None, max_age_days: float = cb.DEFAULT_MAX_AGE_DAYS
+               ) -> BenchLink:
+    """What the calibration dialog needs from an open probe: its identity, its current
+    record (`<serial>.json` in `folder` when it matches the EEPROM, else the EEPROM's), and
+    `keep_record` to keep a new one (written to the EEPROM too with `write`). `cell`: the
+    simulated bench's cell, on which the dialog places the masses itself."""
+    from tpforce.ui.calibration_dialog import BenchLink
+
+    folder = folder or data_folder()
+    info = source.info
+    serial = info.serial if info is not None else ""
+    stored = source.record
+    record: dict[str, object] | None = None
+    where = ""
+    if stored is not None:
+        when = datetime.fromtimestamp(stored.cal_unix, timezone.utc)
+        record = {"serial": stored.serial, "zero_counts": stored.zero_counts,
+                  "n_per_count": stored.n_per_count, "tip_area_mm2": stored.tip_area_mm2,
+                  "calibrated_utc": when.strftime("%Y-%m-%dT%H:%M:%SZ") if stored.cal_unix
+                  else ""}
+        where = "the probe's EEPROM"
+        path = folder / f"{serial}.json"
+        with contextlib.suppress(OSError, ValueError):
+            full = json.loads(path.read_text(encoding="utf-8"))
+            if (isinstance(full, dict) and full.get("serial") == stored.serial
+                    and cb.eeprom_record(full) == stored):
+                record, where = full, f"{path} (the probe's EEPROM holds the same)"
+
+    def place(mass_kg: float) -> float:
+        assert cell is not None
+        return cell.wait_placed(cell.place(mass_kg)) - 5e-7
+
+    return BenchLink(
+        serial=serial, rate_sps=source.nominal_rate_sps, gain=info.gain if info else 0,
+        record=record, record_from=where,
+        save=lambda rec: keep_record(rec, folder, source if write else None),
+        place=place if cell is not None else None,
+        write_label="Keep the record and write it to the probe" if write else "Keep the record",
+        max_age_days=max_age_days,
+        counts_per_n_hint=1.0 / stored.n_per_count if stored and stored.n_per_count else None)
 
 
 def _feed_until(proc: cb.BenchProcedure, samples: _Samples) -> object:
@@ -250,6 +300,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--verify needs the known mass: --mass KG")
     if args.cycles < 1:
         raise UserError("--cycles must be 1 or more")
+    if args.screenshot and not (args.dialog and args.bench):
+        raise UserError("--screenshot is for the unattended dialog: add --dialog --bench")
+    if args.dialog:
+        return _run_dialog(args)
     try:
         with _connect(args) as (source, samples, cell):
             try:
@@ -306,22 +360,31 @@ def _calibrate(args: argparse.Namespace, source: ProbeSource, samples: _Samples,
         raise
     record = cb.build_record(result, serial, who, datetime.now(timezone.utc), args.tip_area, gain)
     _report(result)
-    folder = args.records or data_folder()
+    if args.write and args.quadratic and record["accepted"]:
+        print("note: the EEPROM holds the linear fit; the quadratic is in the JSON record "
+              "(use it with --calibration FILE)")
+    for line in keep_record(record, args.records or data_folder(),
+                            source if args.write else None):
+        print(line, flush=True)
+    return 0 if record["accepted"] else 1
+
+
+def keep_record(record: dict[str, object], folder: Path, write_to: ProbeSource | None
+                ) -> Iterator[str]:
+    """Keep a finished run as `<serial>-<time>.json`; an accepted one also becomes
+    `<serial>.json`, after (with `write_to`) the probe's EEPROM took it and read it back.
+    Yields what was done, line by line; CalWriteError leaves `<serial>.json` as it was."""
+    serial = str(record["serial"])
     stamp = str(record["calibrated_utc"]).replace(":", "").replace("-", "")
     kept = save_json(folder, f"{serial}-{stamp}.json", record)
-    print(f"record kept in {kept}")
+    yield f"record kept in {kept}"
     if not record["accepted"]:
-        print(f"REJECTED: {serial}.json and the probe's EEPROM keep the previous calibration")
-        return 1
-    if args.write:
-        if args.quadratic:
-            print("note: the EEPROM holds the linear fit; the quadratic is in the JSON record "
-                  "(use it with --calibration FILE)")
-        source.write_calibration(cb.eeprom_record(record))
-        print("written to the probe's EEPROM and read back: identical")
-    current = save_json(folder, f"{serial}.json", record)
-    print(f"ACCEPTED: {current}")
-    return 0
+        yield f"REJECTED: {serial}.json and the probe's EEPROM keep the previous calibration"
+        return
+    if write_to is not None:
+        write_to.write_calibration(cb.eeprom_record(record))
+        yield "written to the probe's EEPROM and read back: identical"
+    yield f"ACCEPTED: {save_json(folder, f'{serial}.json', record)}"
 
 
 def _steps(args: argparse.Namespace, proc: cb.BenchProcedure, operator: _Operator,
@@ -346,10 +409,8 @@ def _steps(args: argparse.Namespace, proc: cb.BenchProcedure, operator: _Operato
             print(f"  refused: {exc}")
             proc.cancel()
             continue
-        assert isinstance(r, cb.Reading)
-        s = r.settled
-        print(f"  {mass:7.3f} kg {direction:4s} {s.mean_counts:12.1f} counts (SD "
-              f"{s.sd_counts:5.1f}) settled {s.t_start_s - from_t:4.1f} s after placing")
+        assert isinstance(r, cb.Reading) and r.direction == direction
+        print(f"  {cb.reading_line(r, from_t)}")
     if args.creep:
         print(f"creep: {args.creep:g} kg held for {args.creep_s:g} s ...", flush=True)
         from_t = operator.place(args.creep, "place and leave")
@@ -383,33 +444,57 @@ def _keep_incomplete(args: argparse.Namespace, proc: cb.BenchProcedure, serial: 
 
 def _report(result: cb.BenchResult) -> None:
     """The fit, the figures and the verdict."""
-    print(f"fit through the tare: zero {result.zero_counts:.1f} counts, "
-          f"{result.n_per_count:.6e} N/count" + (
-              f", quadratic c2 {result.poly[1]:.3e} N/count^2" if result.poly else ""))
-    print("  mass kg  dir   force N   residual N")
-    for r, res in zip(result.readings, result.residuals_n, strict=True):
-        print(f"  {r.mass_kg:7.3f}  {r.direction:4s} {r.force_n:8.3f}   {res:+.4f}")
-    rep = (f"{result.repeatability_pct_fs:.3f} % FS" if result.repeatability_pct_fs is not None
-           else "not measured (one cycle)")
-    print(f"full scale {result.full_scale_n:.2f} N: non-linearity "
-          f"{result.non_linearity_pct_fs:.3f} % FS, fit error {result.fit_error_pct_fs:.3f} % FS, "
-          f"hysteresis {result.hysteresis_pct_fs:.3f} % FS, zero return "
-          f"{result.zero_return_pct_fs:.3f} % FS, repeatability {rep}")
-    print(f"noise {result.noise_n:.4f} N RMS; resolution {result.count_n:.2e} N per count, "
-          f"{result.noise_free_n:.3f} N noise-free")
-    if result.creep is not None:
-        c = result.creep
-        print(f"creep {c.drift_n:+.4f} N, {c.drift_pct:+.3f} % of the load in "
-              f"{c.duration_s:.0f} s, {c.pct_per_30min:+.3f} % per 30 min at that rate")
-    v = cb.verdict(result)
-    for check in v.acceptance:
-        mark = "pass" if check.passed else "FAIL"
-        print(f"  acceptance {mark}: {check.name} {check.value:.3f} {check.unit} "
-              f"(limit {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
-    for check in v.typical:
-        mark = "meets" if check.passed else "above"
-        print(f"  bar-cell typical {mark}: {check.name} {check.value:.3f} {check.unit} "
-              f"(typical {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
+    for line in cb.report_lines(result):
+        print(line)
+
+
+def _run_dialog(args: argparse.Namespace) -> int:
+    """The procedure in the calibration dialog; exit 0 accepted and kept, 1 not, 2 stopped."""
+    import sys
+
+    from tpforce.cli.wiring import qt_display_problem
+    from tpforce.core.ringbuffer import SampleRing
+
+    problem = qt_display_problem()
+    if problem:
+        raise UserError(problem)
+    if args.verify:
+        raise UserError("--verify runs in the terminal: drop --dialog")
+    masses = plan(args.masses, args.cycles) if args.bench else []
+    from PyQt5 import QtWidgets
+
+    from tpforce.ui.calibration_dialog import CalibrationDialog
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    assert app is not None  # it must outlive the dialog
+    ring = SampleRing(600 * 80)  # 10 min at 80 samples/s: more than the dialog ever lags
+    with _connect(args, sink=ring) as (source, _samples, cell):
+        link = bench_link(source, args.records, args.write, cell, args.max_age_days)
+        dlg = CalibrationDialog(ring, link)
+        dlg.capacity.setValue(args.capacity)
+        dlg.warmup.setValue(args.warmup_s)
+        dlg.gravity.setValue(args.g)
+        dlg.creep_kg.setValue(args.creep or 0.0)
+        dlg.creep_s.setValue(args.creep_s)
+        dlg.quadratic.setChecked(args.quadratic)
+        dlg.operator.setText(args.operator or ("simulated bench" if args.bench else ""))
+        stopped: list[str] = []
+
+        def finished(why: str) -> None:
+            stopped.append(why)
+            if args.screenshot and not dlg.grab().save(args.screenshot, "PNG"):
+                stopped[-1] = stopped[-1] or f"{args.screenshot}: the PNG cannot be written"
+            dlg.accept()
+
+        dlg.show()
+        if args.bench:
+            dlg.run_plan(masses, finished)
+        if not stopped:
+            dlg.exec_()
+        print(dlg.log.toPlainText())
+    if stopped and stopped[0]:
+        raise UserError(stopped[0])
+    return 0 if dlg.saved and dlg.record is not None and dlg.record["accepted"] else 1
 
 
 def _verify(args: argparse.Namespace, source: ProbeSource, samples: _Samples,

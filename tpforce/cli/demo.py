@@ -36,6 +36,7 @@ from tpforce.core.events import (
     SignalRestored,
     Tared,
     ThresholdMarked,
+    ZeroChecked,
     Zone,
 )
 from tpforce.core.metrics import HoldMetrics
@@ -193,6 +194,10 @@ def event_words(event: Event, processor: Processor) -> str:
         return "NO SIGNAL"
     if isinstance(event, SignalRestored):
         return f"signal back after {event.gap_s:.1f} s"
+    if isinstance(event, ZeroChecked):
+        return (f"ZERO DRIFTED: {event.message}" if event.exceeded
+                else f"zero checked after hold {event.index}: {event.message}"
+                if event.checked else event.message)
     return ""
 
 

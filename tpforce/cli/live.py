@@ -72,8 +72,10 @@ def add_recording_args(p: argparse.ArgumentParser) -> None:
                         "first sample into the per-user data folder)")
 
 
-def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> int:
-    """Open the live window on a running pipeline; shared by `live` and `demo`."""
+def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str,
+                  calibration_notice: str = "") -> int:
+    """Open the live window on a running pipeline; shared by `live` and `demo`
+    (`calibration_notice`: a warning about the calibration, kept on screen)."""
     from tpforce.ui.app import WindowOptions, run_window
     from tpforce.ui.status import LiveLink
 
@@ -90,8 +92,20 @@ def launch_window(pipeline: Pipeline, args: argparse.Namespace, title: str) -> i
                     record=pipeline.recorder_switch(args.record_dir),
                     lost_frames=lambda: source.health().lost_frames,
                     stale_s=max(0.2, source.stale_s - 0.05),
-                    recording=pipeline.recording_state)
+                    recording=pipeline.recording_state, calibration=calibration_notice,
+                    bench=_bench(pipeline))
     return run_window(pipeline.processor, pipeline.ring, pipeline.events, options, link)
+
+
+def _bench(pipeline: Pipeline) -> object:
+    """The calibration dialog's link for a tpforce probe (None for other sources)."""
+    from tpforce.io.probe import ProbeSource
+
+    if not isinstance(pipeline.source, ProbeSource):
+        return None
+    from tpforce.cli.calibrate import bench_link
+
+    return bench_link(pipeline.source)
 
 
 def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Callable[[bool], str]:
@@ -128,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"tpforce live: warning: {pipeline.record_warning}; acquisition goes on",
               file=sys.stderr)
     with pipeline:
-        return launch_window(pipeline, args, f"tpforce - {pipeline.device_label}")
+        return launch_window(pipeline, args, f"tpforce - {pipeline.device_label}",
+                             pipeline.calibration_notice)
 
 
 def recording_patient(args: argparse.Namespace) -> str:

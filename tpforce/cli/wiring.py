@@ -26,7 +26,7 @@ from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.source import HeldSink, Source, SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.io.calibration import device_calibration
+from tpforce.io.calibration import CalibrationChoice, device_calibration
 from tpforce.io.drivers import make_source
 from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
 from tpforce.io.source import PortLister
@@ -57,6 +57,7 @@ class Pipeline:
     patient: str = "anon"  # the pseudonym recordings are named by and carry
     operator: str = ""
     record_warning: str = ""  # why recording is not running although asked ("" if fine)
+    calibration_notice: str = ""  # what is wrong with the calibration at connect ("" if fine)
 
     @property
     def device_label(self) -> str:
@@ -220,6 +221,8 @@ def start_pipeline(
         processor = Processor(calibration, Tracker(hold), [ring, events, *consumers])
         pipeline = Pipeline(source, processor, ring, events, consumers, list(owned),
                             patient=patient, operator=operator)
+        if isinstance(choose, CalibrationChoice):
+            pipeline.calibration_notice = choose.notice
         if record is not None:
             pipeline.start_recording(record)
         elif record_default:  # from the first sample; a failure is a warning, not a stop

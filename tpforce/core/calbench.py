@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tpforce.core.calfit import MAX_HYSTERESIS_PCT, MAX_NON_LINEARITY_PCT, MAX_ZERO_RETURN_PCT
+from tpforce.core.events import ZeroChecked
 from tpforce.core.protocol import CalRecord
 
 G_STANDARD = 9.80665  # m/s^2
@@ -39,6 +40,12 @@ TYPICAL_CREEP_PCT_30MIN = 0.1
 ZERO_DRIFT_LIMIT_N = 1.0
 ZERO_DRIFT_LIMIT_PCT_FS = 1.0
 DEFAULT_MAX_AGE_DAYS = 183  # about six months
+# when the zero is read after a hold: the probe out of contact this long first, then a window
+ZERO_SETTLE_S = 1.0
+ZERO_WINDOW_S = 1.0
+ZERO_MAX_WAIT_S = 10.0  # not at rest by then (after the release): reported as unchecked
+ZERO_REST_SD_N = 0.02  # at rest: the window's SD within this (a touch on skin trembles more)
+ZERO_MIN_SAMPLES = 8  # a window holds at least this many samples (longer for slow gauges)
 
 
 class BenchError(ValueError):
@@ -657,6 +664,59 @@ def verdict(result: BenchResult) -> Verdict:
     return v
 
 
+# -- words ----------------------------------------------------------------------------------
+
+
+def reading_line(r: Reading, placed_t_s: float) -> str:
+    """One settled reading as the terminal and the dialog show it."""
+    s = r.settled
+    return (f"{r.mass_kg:7.3f} kg {r.direction:4s} {s.mean_counts:12.1f} counts (SD "
+            f"{s.sd_counts:5.1f}) settled {s.t_start_s - placed_t_s:4.1f} s after placing")
+
+
+def report_lines(result: BenchResult) -> list[str]:
+    """The fit, the figures and the verdict, line by line (calibration/README.md, step 7)."""
+    out = [f"fit through the tare: zero {result.zero_counts:.1f} counts, "
+           f"{result.n_per_count:.6e} N/count" + (
+               f", quadratic c2 {result.poly[1]:.3e} N/count^2" if result.poly else ""),
+           "  mass kg  dir   force N   residual N"]
+    for r, res in zip(result.readings, result.residuals_n, strict=True):
+        out.append(f"  {r.mass_kg:7.3f}  {r.direction:4s} {r.force_n:8.3f}   {res:+.4f}")
+    rep = (f"{result.repeatability_pct_fs:.3f} % FS" if result.repeatability_pct_fs is not None
+           else "not measured (one cycle)")
+    out.append(f"full scale {result.full_scale_n:.2f} N: non-linearity "
+               f"{result.non_linearity_pct_fs:.3f} % FS, fit error "
+               f"{result.fit_error_pct_fs:.3f} % FS, hysteresis {result.hysteresis_pct_fs:.3f} "
+               f"% FS, zero return {result.zero_return_pct_fs:.3f} % FS, repeatability {rep}")
+    out.append(f"noise {result.noise_n:.4f} N RMS; resolution {result.count_n:.2e} N per "
+               f"count, {result.noise_free_n:.3f} N noise-free")
+    if result.creep is not None:
+        c = result.creep
+        out.append(f"creep {c.drift_n:+.4f} N, {c.drift_pct:+.3f} % of the load in "
+                   f"{c.duration_s:.0f} s, {c.pct_per_30min:+.3f} % per 30 min at that rate")
+    v = verdict(result)
+    for check in v.acceptance:
+        mark = "pass" if check.passed else "FAIL"
+        out.append(f"  acceptance {mark}: {check.name} {check.value:.3f} {check.unit} "
+                   f"(limit {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
+    for check in v.typical:
+        mark = "meets" if check.passed else "above"
+        out.append(f"  bar-cell typical {mark}: {check.name} {check.value:.3f} {check.unit} "
+                   f"(typical {check.limit:g})" + ("" if check.passed else f": {check.advice}"))
+    return out
+
+
+def batch_problem(flags: np.ndarray) -> str:
+    """Why samples cannot go on into the procedure ("" if they can): a restart, saturation."""
+    from tpforce.core.samples import SampleFlag
+
+    if np.any(flags & SampleFlag.RESET_BEFORE):
+        return "the probe restarted during the procedure: start again"
+    if np.any(flags & SampleFlag.SATURATED):
+        return "the ADC saturated: the load is beyond what the cell reads; use smaller masses"
+    return ""
+
+
 # -- records --------------------------------------------------------------------------------
 
 
@@ -780,11 +840,13 @@ def zero_limit_n(full_scale_n: float, limit_n: float = ZERO_DRIFT_LIMIT_N,
 def zero_check(tare_counts: float, rest_counts: np.ndarray, n_per_count: float,
                full_scale_n: float, noise_counts: float | None = None,
                limit_n: float = ZERO_DRIFT_LIMIT_N,
-               limit_pct_fs: float = ZERO_DRIFT_LIMIT_PCT_FS) -> ZeroCheck:
+               limit_pct_fs: float = ZERO_DRIFT_LIMIT_PCT_FS,
+               reference: str = "the tare") -> ZeroCheck:
     """Compare the probe's zero after a release with the tare; beyond the limit, re-tare.
 
     `rest_counts` is a window with the probe at rest after the release. With `noise_counts`
     given, a window that is not at rest (SD over 3x the noise) is reported as unchecked.
+    `reference` names the zero compared against in the message.
     """
     x = np.asarray(rest_counts, dtype=np.float64)
     limit = zero_limit_n(full_scale_n, limit_n, limit_pct_fs)
@@ -798,6 +860,124 @@ def zero_check(tare_counts: float, rest_counts: np.ndarray, n_per_count: float,
     pct = 100.0 * drift / abs(full_scale_n) if full_scale_n else math.nan
     if abs(drift) > limit:
         return ZeroCheck(drift, pct, limit, True, True,
-                         f"zero moved {drift:+.2f} N since the tare (limit {limit:.2f} N): "
+                         f"zero moved {drift:+.2f} N from {reference} (limit {limit:.2f} N): "
                          "re-tare with the probe at rest; this hold's forces carry that error")
     return ZeroCheck(drift, pct, limit, True, False, f"zero within {limit:.2f} N ({drift:+.2f} N)")
+
+
+class ZeroWatch:
+    """After each hold, waits for the probe to come to rest and checks its zero (`zero_check`).
+
+    Pure and independent of how the stream is cut into batches: it steps sample by sample,
+    and windows are placed by sample time. At rest means every sample of a `window_s` window,
+    starting `settle_s` after the force fell below contact, is below contact, with an SD
+    within `rest_sd_n` and halves that agree within 4 standard errors (still, not creeping). A
+    press, a gap, or `max_wait_s` without rest gives an unchecked result, never a judgement.
+    """
+
+    def __init__(self, contact_n: float, full_scale_n: float, rest_sd_n: float = ZERO_REST_SD_N,
+                 settle_s: float = ZERO_SETTLE_S, window_s: float = ZERO_WINDOW_S,
+                 max_wait_s: float = ZERO_MAX_WAIT_S) -> None:
+        self.contact_n = contact_n
+        self.full_scale_n = full_scale_n
+        self.rest_sd_n = rest_sd_n
+        self.settle_s = settle_s
+        self.window_s = window_s
+        self.max_wait_s = max_wait_s
+        self.tared = False  # the zero in force is a tare (else the calibration's own)
+        self._pending: tuple[int, float] | None = None  # (hold index, end time)
+        self._rest_since: float | None = None
+        self._win_t0: float | None = None
+        self._win: list[float] = []
+
+    @property
+    def pending(self) -> bool:
+        """A hold has ended and its zero is not decided yet."""
+        return self._pending is not None
+
+    def arm(self, index: int, t_end_s: float) -> list[ZeroChecked]:
+        """Hold `index` ended at `t_end_s`: check the zero once the probe rests after it."""
+        out = self._give_up(t_end_s, "the probe was not released before the next hold ended")
+        self._pending = (index, t_end_s)
+        self._restart()
+        return out
+
+    def on_tare(self, t_s: float) -> list[ZeroChecked]:
+        """A tare was taken: the zero is fresh, so a pending check has nothing to judge."""
+        self.tared = True
+        return self._give_up(t_s, "re-tared before the probe had settled")
+
+    def on_gap(self) -> None:
+        """Data were lost: a rest window cannot span the gap."""
+        self._restart()
+
+    def feed(self, t: np.ndarray, f: np.ndarray, gap: np.ndarray) -> list[ZeroChecked]:
+        """Step over calibrated samples (raw force, N; `gap`: data lost before the sample)."""
+        if self._pending is None or len(t) == 0:
+            return []
+        start = int(np.searchsorted(t, self._pending[1], side="right"))
+        if self._rest_since is None:  # still pressing: skip to the release, vectorised
+            with np.errstate(invalid="ignore"):
+                free = np.flatnonzero(f[start:] < self.contact_n)
+            if len(free) == 0:
+                return []
+            start += int(free[0])
+        out: list[ZeroChecked] = []
+        for ti, fi, gi in zip(t[start:].tolist(), f[start:].tolist(), gap[start:].tolist(),
+                              strict=True):
+            if self._pending is None:
+                break
+            at_rest = fi == fi and fi < self.contact_n
+            if self._rest_since is not None and not at_rest and fi == fi:
+                out += self._give_up(ti, "the probe was pressed again before it had settled")
+                break
+            if gi or not at_rest:
+                self._restart()
+                if not at_rest:
+                    continue
+            if self._rest_since is None:
+                self._rest_since = ti
+            if ti - self._rest_since > self.max_wait_s:
+                out += self._give_up(ti, f"the probe was not at rest within "
+                                         f"{self.max_wait_s:g} s of the release")
+                break
+            if ti < self._rest_since + self.settle_s:
+                continue
+            if self._win_t0 is None:
+                self._win_t0, self._win = ti, [fi]
+            elif ti < self._win_t0 + self.window_s or len(self._win) < ZERO_MIN_SAMPLES:
+                self._win.append(fi)  # a slow gauge's window lasts until it holds enough
+            else:
+                x = np.array(self._win)
+                if self._settled(x):
+                    out.append(self._judge(ti, x))
+                    break
+                self._win_t0, self._win = ti, [fi]
+        return out
+
+    def _settled(self, x: np.ndarray) -> bool:
+        noise = max(noise_sd(x), 1e-6)
+        half = len(x) // 2
+        diff = abs(float(np.mean(x[half:]) - np.mean(x[:half])))
+        return float(np.std(x)) <= self.rest_sd_n and diff <= 4.0 * noise * 2.0 / math.sqrt(len(x))
+
+    def _judge(self, t_s: float, x: np.ndarray) -> ZeroChecked:
+        assert self._pending is not None
+        index = self._pending[0]
+        self._pending = None
+        ref = "the tare" if self.tared else "the calibration's zero (not tared)"
+        z = zero_check(0.0, x, 1.0, self.full_scale_n, reference=ref)
+        return ZeroChecked(t_s, index, True, z.drift_n, z.limit_n, z.exceeded, self.tared,
+                           z.message)
+
+    def _give_up(self, t_s: float, why: str) -> list[ZeroChecked]:
+        if self._pending is None:
+            return []
+        index = self._pending[0]
+        self._pending = None
+        return [ZeroChecked(t_s, index, False, None,
+                            zero_limit_n(self.full_scale_n), False, self.tared,
+                            f"zero not checked after hold {index}: {why}")]
+
+    def _restart(self) -> None:
+        self._rest_since, self._win_t0, self._win = None, None, []

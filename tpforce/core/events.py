@@ -364,3 +364,18 @@ class Reconnected(Event):
 
     port: str
     gap_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ZeroChecked(Event):
+    """After hold `index`, the probe's zero at rest against the tare (`tared`; else against
+    the calibration's own zero). `drift_n` is the force at rest (None when not `checked`);
+    `exceeded`: beyond `limit_n`, so the hold's forces carry that error: re-tare at rest."""
+
+    index: int
+    checked: bool
+    drift_n: float | None
+    limit_n: float
+    exceeded: bool
+    tared: bool
+    message: str

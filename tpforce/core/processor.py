@@ -217,7 +217,8 @@ class Processor:
                 return [InputRefused(t_s, kind, reason)]
         self._calibration = self._calibration.tared(recent)
         self.tracker.tip_area_cm2 = self._calibration.tip_area_cm2
-        return [Tared(t_s, self._calibration.zero_counts, anyway)]
+        return [Tared(t_s, self._calibration.zero_counts, anyway),
+                *self.tracker.zero_tared(t_s)]
 
     def close(self) -> None:
         """End a running hold (STOPPED, at the last sample), then close every consumer."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tpforce.core.band import Band, BandPreset, band_for
+from tpforce.core.calbench import ZeroWatch
 from tpforce.core.events import (
     BandChanged,
     BandWarning,
@@ -36,6 +37,7 @@ from tpforce.core.events import (
     TimeRefused,
     ToleranceMarked,
     TrialRefiled,
+    ZeroChecked,
     Zone,
 )
 from tpforce.core.filters import DEFAULT_WINDOW_S, Despike, MovingAverage
@@ -86,6 +88,8 @@ class HoldConfig:
     gap_factor: float = 3.0
     tare_noise_n: float = 0.5  # the cell's noise bound: raw spread allowed for a tare
     tare_window_s: float = 0.5
+    zero_full_scale_n: float = 98.0665  # the cell's full scale (10 kg): zero drift limit 1 % of it
+    zero_rest_sd_n: float = 0.02  # the zero after a hold is read only this still (calbench)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,7 @@ class TrackerState:
     alarm_silent: bool = False  # a trial phase: crossings are shown, not sounded
     time_refused: int = 0  # samples dropped because their time did not increase
     refusal: str = ""  # the reason of the last refused input (for the screen)
+    zero_drift: str = ""  # the last zero check after a hold failed: what to do (until a tare)
 
 
 def classify(force_n: np.ndarray, band: Band | None, contact_n: float,
@@ -171,6 +176,9 @@ class Tracker:
         self.tip_area_cm2 = 1.0
         self.arm_tolerance = False  # the next button press marks pain tolerance
         self.holds: list[HoldMetrics] = []
+        self.zero = ZeroWatch(cfg.contact_n, cfg.zero_full_scale_n, cfg.zero_rest_sd_n)
+        self.zero_checks: list[ZeroChecked] = []
+        self._zero_drift = ""
         self.filtered_n = np.zeros(0)  # filtered force of the last batch
         self.samples_seen = 0
         self.time_refused = 0
@@ -231,6 +239,7 @@ class Tracker:
         for e in events:
             if isinstance(e, InputRefused):
                 self._refusal = e.reason
+        events = self._zero_after(events)
         self._version += 1
         self._publish()
         return [inp, *events]
@@ -291,7 +300,8 @@ class Tracker:
 
     def on_signal_lost(self, event: SignalLost) -> list[Event]:
         """A hold cannot go on without data: it ends as interrupted; the zone is unknown."""
-        events = self._collect(self.machine.signal_lost(event.t_s))
+        events = self._zero_after(self._collect(self.machine.signal_lost(event.t_s)))
+        self.zero.on_gap()
         self._over_state = False
         self._version += 1
         self._publish()
@@ -499,8 +509,9 @@ class Tracker:
         # history grows stretch by stretch, so a mark looks back from its own time.
         for edge in [*edges.tolist(), n]:
             if edge > start:
-                events += self._step(t[start:edge], f[start:edge], over_range[start:edge],
-                                     gap[start:edge])
+                events += self._zero_after(
+                    self._step(t[start:edge], f[start:edge], over_range[start:edge],
+                               gap[start:edge]), t[start:edge], raw_f[start:edge], gap[start:edge])
             if edge < n:
                 self.history.append(t[hist:edge + 1], f[hist:edge + 1])
                 hist = edge + 1
@@ -513,7 +524,7 @@ class Tracker:
                     for e in marked:
                         if isinstance(e, InputRefused):
                             self._refusal = e.reason
-                    events += marked
+                    events += self._zero_after(marked)
                     self._version += 1
                 start = edge
         self.history.append(t[hist:], f[hist:])
@@ -562,6 +573,49 @@ class Tracker:
         centre = band.centre_n if band is not None else math.nan
         over = band.over_n if band is not None else math.inf
         return self._collect(self.machine.process(t, f, zones, gap, centre, over, high))
+
+    def _zero_after(self, events: list[Event], t: np.ndarray | None = None,
+                    f: np.ndarray | None = None, gap: np.ndarray | None = None) -> list[Event]:
+        """Arm the zero check at each hold's end and feed it the samples (raw force) these
+        events came from; each `ZeroChecked` goes before the first later event at or after
+        its time, so the order is the same however the stream was cut into batches."""
+        found: list[tuple[int, ZeroChecked]] = []  # (earliest position, decision)
+        pos, low = 0, 0
+        for i, e in enumerate(events):
+            if isinstance(e, HoldScored):
+                if t is not None and f is not None and gap is not None:
+                    j = int(np.searchsorted(t, e.t_s, side="right"))
+                    found += [(low, z) for z in self.zero.feed(t[pos:j], f[pos:j], gap[pos:j])]
+                    pos = j
+                low = i + 1
+                found += [(low, z) for z in self.zero.arm(e.index, e.t_s)]
+        if t is not None and f is not None and gap is not None:
+            found += [(low, z) for z in self.zero.feed(t[pos:], f[pos:], gap[pos:])]
+        return self._zero_insert(events, found)
+
+    def _zero_insert(self, events: list[Event], found: list[tuple[int, ZeroChecked]]
+                     ) -> list[Event]:
+        """Put each decision in the event list by time, and keep it for the screen."""
+        out = list(events)
+        for shift, (low, z) in enumerate(found):
+            k = low + shift
+            while k < len(out) and out[k].t_s < z.t_s:
+                k += 1
+            out.insert(k, z)
+            self.zero_checks.append(z)
+            if z.checked:
+                self._zero_drift = z.message if z.exceeded else ""
+        if found:
+            self._version += 1
+        return out
+
+    def zero_tared(self, t_s: float) -> list[Event]:
+        """A tare was taken (by the processor): the zero is fresh, any drift warning goes."""
+        found = [(0, z) for z in self.zero.on_tare(t_s)]
+        self._zero_drift = ""
+        events = self._zero_insert([], found)
+        self._publish()
+        return events
 
     def _current_ppt(self) -> float:
         """The threshold the band follows: the last pressure step in treatment, the after
@@ -657,6 +711,7 @@ class Tracker:
             alarm_silent=phase.trials,
             time_refused=self.time_refused,
             refusal=self._refusal,
+            zero_drift=self._zero_drift,
         )
 
 

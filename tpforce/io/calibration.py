@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tpforce.core.calbench import DEFAULT_MAX_AGE_DAYS, record_expiry
 from tpforce.core.calfit import CalFit, CalPoint, fit_linear
 from tpforce.core.calibration import Calibration
 from tpforce.core.protocol import CalRecord
@@ -117,23 +118,79 @@ def device_calibration(source: Source) -> Calibration:
     return Calibration()
 
 
-def calibration_chooser(record_path: str | Path | None) -> Callable[[Source], Calibration]:
+def calibration_notice(source: Source, chosen: Calibration,
+                       record: CalibrationFile | None = None, now: datetime | None = None,
+                       max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> str:
+    """What is wrong with the calibration in force at connect, as one line ("" if nothing):
+    a record past `max_age_days` (or with a date that cannot be right), for another probe,
+    or none at all.
+    `record` is the file in use (else the probe's EEPROM record is judged)."""
+    if record is not None:
+        return _age_notice(record.calibrated_utc, now, max_age_days, f"{record.path.name}")
+    if not hasattr(source, "record"):
+        return ""  # a gauge or a stream that reports newtons: no record of ours
+    stored: CalRecord | None = source.record
+    dev = source.device
+    serial = dev.serial if dev is not None else ""
+    if stored is None:
+        return ("no calibration record: the force shows raw counts; calibrate the probe "
+                "(tpforce calibrate)") if chosen.serial == "" else ""
+    if serial and stored.serial != serial:
+        return (f"the probe's calibration record is for probe {stored.serial}, but this probe "
+                f"is {serial}: recalibrate it (tpforce calibrate)")
+    if stored.cal_unix <= 0:
+        return ""  # no date kept (cal_unix 0, as the built-in simulated probe's): not judged
+    when = datetime.fromtimestamp(stored.cal_unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _age_notice(when, now, max_age_days, "the probe's")
+
+
+def _age_notice(calibrated_utc: str, now: datetime | None, max_age_days: float,
+                whose: str) -> str:
+    age = record_expiry(calibrated_utc, now, max_age_days)
+    if not age.expired:
+        return ""
+    if math.isfinite(age.age_days) and age.age_days > max_age_days:
+        return (f"calibration {age.age_days:.0f} days old (limit {max_age_days:g}, "
+                f"{whose} record): recalibrate (tpforce calibrate)")
+    return f"{whose} record: {age.message}"
+
+
+class CalibrationChoice:
     """How the wiring picks the calibration once a source is open: the record file if
-    given (it must be this probe's), else the device's own (`device_calibration`)."""
-    def choose(source: Source) -> Calibration:
-        if record_path is None:
-            return device_calibration(source)
-        try:
-            cal = load_record(record_path).calibration
-        except RecordError as exc:
-            raise CalibrationChoiceError(str(exc)) from None
-        dev = source.device
-        serial = dev.serial if dev is not None else ""
-        if cal.serial and serial and cal.serial != serial:
-            where = dev.where if dev is not None else "the port"
-            raise CalibrationChoiceError(f"{record_path} is the record of probe {cal.serial}, "
-                                         f"but the probe on {where} is {serial}; use its own "
-                                         "record")
+    given (it must be this probe's), else the device's own (`device_calibration`). What is
+    wrong with it (`calibration_notice`) is kept in `notice` and said once on stderr."""
+
+    def __init__(self, record_path: str | Path | None,
+                 max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> None:
+        self.record_path = record_path
+        self.max_age_days = max_age_days
+        self.notice = ""
+
+    def __call__(self, source: Source) -> Calibration:
+        """The calibration for `source`; CalibrationChoiceError if it cannot be used."""
+        record = None
+        if self.record_path is None:
+            cal = device_calibration(source)
+        else:
+            try:
+                record = load_record(self.record_path)
+            except RecordError as exc:
+                raise CalibrationChoiceError(str(exc)) from None
+            cal = record.calibration
+            dev = source.device
+            serial = dev.serial if dev is not None else ""
+            if cal.serial and serial and cal.serial != serial:
+                where = dev.where if dev is not None else "the port"
+                raise CalibrationChoiceError(f"{self.record_path} is the record of probe "
+                                             f"{cal.serial}, but the probe on {where} is "
+                                             f"{serial}; use its own record")
+        self.notice = calibration_notice(source, cal, record, max_age_days=self.max_age_days)
+        if self.notice and not (record is None and source.calibration is None):
+            print(f"tpforce: warning: {self.notice}", file=sys.stderr)  # none: said above
         return cal
 
-    return choose
+
+def calibration_chooser(record_path: str | Path | None,
+                        max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> CalibrationChoice:
+    """The choice of calibration for a source (see `CalibrationChoice`)."""
+    return CalibrationChoice(record_path, max_age_days)

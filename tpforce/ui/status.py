@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PyQt5 import QtWidgets
 
@@ -29,6 +30,8 @@ class LiveLink:
     lost_frames: Callable[[], int] | None = None
     stale_s: float = 0.2  # no new sample for this long: NO SIGNAL (slow gauges need longer)
     recording: Callable[[], tuple[bool, str]] | None = None  # (on, line): name+size or warning
+    calibration: str = ""  # what is wrong with the calibration at connect, kept on screen
+    bench: Any = None  # a calibration_dialog.BenchLink: the K key opens the calibration dialog
 
 
 class StatusInfo:

@@ -112,6 +112,11 @@ class LiveWindow(QtWidgets.QMainWindow):
                                          " font-weight: bold")
         self.legend = QtWidgets.QLabel("")
         self.legend.setWordWrap(True)
+        self.calibration_warning = QtWidgets.QLabel("")  # the record's age, the zero's drift
+        self.calibration_warning.setWordWrap(True)
+        self.calibration_warning.setStyleSheet("color: black; background: #ffb300; "
+                                               "padding: 4px; font-weight: bold")
+        self.calibration_warning.setVisible(False)
         self._layout()
         bar = self.statusBar()
         assert bar is not None
@@ -126,6 +131,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             "mute": self.toggle_mute, "unit": self.next_unit,
         })
         self.menus = settings_menu(self, self.settings, self.apply)
+        self.calibration_dialog: QtWidgets.QDialog | None = None
+        self.calibration_action = QtWidgets.QAction("Calibration of the probe…", self)
+        self.calibration_action.setShortcut(QtGui.QKeySequence("K"))
+        self.calibration_action.triggered.connect(self.open_calibration)
+        self.menuBar().addMenu("&Probe").addAction(self.calibration_action)
+        self.addAction(self.calibration_action)
         self.apply(**{})  # push the settings into the core, the sound and the widgets
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
@@ -138,6 +149,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         top.addWidget(self.ring_widget, stretch=2)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.sound_warning)
+        left.addWidget(self.calibration_warning)
         left.addWidget(self.guide)
         left.addLayout(top, stretch=3)
         left.addWidget(self.legend)
@@ -154,7 +166,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         for widget, pt, bold in ((guide.phase, 26, True), (guide.step, 20, True),
                                  (guide.notice, 18, True), (guide.detail, 17, False),
                                  (guide.trials, 16, False), (self.legend, 15, False),
-                                 (self.sound_warning, 16, True)):
+                                 (self.sound_warning, 16, True),
+                                 (self.calibration_warning, 16, True)):
             self._scaled.append((widget, pt, bold))
         self._scaled += self.points.scaled_fonts()
 
@@ -252,6 +265,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.status.recording = (text or "on") if on else None
         self.actions_["record"].setChecked(self.status.recording is not None)
 
+    def open_calibration(self) -> None:
+        """K: the probe's calibration record and the guided bench, in a dialog."""
+        if self.link.bench is None:
+            self.statusBar().showMessage("calibration is available for a tpforce probe only",
+                                         4000)
+            return
+        from tpforce.ui.calibration_dialog import CalibrationDialog
+
+        self.calibration_dialog = CalibrationDialog(self.ring, self.link.bench, self)
+        self.calibration_dialog.open()
+
     def toggle_fullscreen(self) -> None:
         """F11: full screen and back."""
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -297,10 +321,20 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self.last_mark, self.summary, s.unit_enum, s.tip_area_cm2,
                 session.drop_first), now)
         self._show_legend(state)
+        self._show_calibration(state.zero_drift)
         self.director.update_pitch(state.force_n, state.band,
                                    Zone.UNKNOWN if self.stale else state.zone)
         self.status.measure_rate(now, count)
         self.status.show(not self.stale)
+
+    def _show_calibration(self, zero_drift: str) -> None:
+        """The persistent calibration warnings: the record at connect, the zero's drift."""
+        lines = [f"⚠ {self.link.calibration}" if self.link.calibration else "",
+                 f"⚠ ZERO DRIFTED: {zero_drift}" if zero_drift else ""]
+        text = "<br>".join(line for line in lines if line)
+        if text != self.calibration_warning.text():
+            self.calibration_warning.setText(text)
+            self.calibration_warning.setVisible(bool(text))
 
     def _show_legend(self, state: object) -> None:
         """The trace's legend with the band limits and the PPT as numbers."""
