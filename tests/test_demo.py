@@ -66,9 +66,9 @@ def test_no_display_gives_one_line_not_an_abort() -> None:
 
 @pytest.mark.gui
 def test_screenshot_shows_trace_band_number_and_timer(output_dir: Path) -> None:
-    from PyQt5 import QtGui
-
     import signal
+
+    from PyQt5 import QtGui
 
     png = output_dir / "demo.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
