@@ -3,7 +3,7 @@
     tpforce history PATIENT [--json | -o history.html]
     tpforce history PATIENT --recurrence DATE:REGION:NRS[:ACTIVITY] ...
     tpforce history PATIENT --export FOLDER | --erase [--recordings]   [--yes]
-    tpforce history import FOLDER
+    tpforce history import FOLDER...
 
 The store is SQLite in the per-user data folder unless --db or $TPFORCE_HISTORY_DB names
 another file or a postgresql:// server.
@@ -36,9 +36,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("patient", metavar="PATIENT",
                    help="the patient's pseudonym (or 'import' to index a folder)")
-    p.add_argument("folder", nargs="?", metavar="FOLDER",
-                   help="with 'import': the folder searched for visit.json files and "
-                        "recording folders")
+    p.add_argument("folder", nargs="*", metavar="FOLDER",
+                   help="with 'import': folders searched for visit.json files and "
+                        "recording folders (a recording folder itself, too)")
     p.add_argument("--db", metavar="URL",
                    help="SQLite file or postgresql://user@host/db (default: $TPFORCE_HISTORY_DB,"
                         " else history.sqlite3 in the per-user data folder)")
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.patient == "import":
             return _import(args)
-        if args.folder is not None:
-            raise UserError(f"unexpected {args.folder!r}: only 'import' takes a FOLDER")
+        if args.folder:
+            raise UserError(f"unexpected {args.folder[0]!r}: only 'import' takes a FOLDER")
         with HistoryStore.open(args.db, create=False) as store:
             if args.recurrence:
                 return _recurrence(store, args)
@@ -260,12 +260,36 @@ def _recordings(folder: Path, skipped: list[Path]) -> list[VisitRecord]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    if args.folder is None:
-        raise UserError("'import' needs a FOLDER: tpforce history import FOLDER")
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder: give the folder holding the visits")
-    records, bad = [], 0
+    if not args.folder:
+        raise UserError("'import' needs a FOLDER: tpforce history import FOLDER...")
+    folders = [Path(f) for f in args.folder]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"{folder} is not a folder: give the folder holding the visits")
+    records: list[VisitRecord] = []
+    bad = 0
+    for folder in folders:
+        bad += _gather(folder, records)
+    named = str(folders[0]) if len(folders) == 1 else f"{len(folders)} folders"
+    if not records:
+        if bad:
+            print(f"{named}: no readable visit; {bad} file(s) skipped")
+            return 2
+        raise UserError(f"no {VISIT_FILE} or recording under {named}: give the folder "
+                        "holding the visits")
+    with HistoryStore.open(args.db, create=True) as store:
+        status = store.index_visits(records)
+        where = store.where
+    counts = {s: status.count(s) for s in ("added", "updated", "unchanged")}
+    print(f"{named}: {len(records)} visit(s) into {where}: {counts['added']} added, "
+          f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+          + (f"; {bad} file(s) skipped" if bad else ""))
+    return 2 if bad else 0
+
+
+def _gather(folder: Path, records: list[VisitRecord]) -> int:
+    """Add the visits under `folder` to `records`; the number of files skipped."""
+    bad = 0
     for path in sorted(folder.rglob(VISIT_FILE)):
         try:
             rec = VisitRecord.from_json(path.read_text(encoding="utf-8"))
@@ -278,18 +302,4 @@ def _import(args: argparse.Namespace) -> int:
         records.append(rec)
     skipped: list[Path] = []
     records += _recordings(folder, skipped)
-    bad += len(skipped)
-    if not records:
-        if bad:
-            print(f"{folder}: no readable visit; {bad} file(s) skipped")
-            return 2
-        raise UserError(f"no {VISIT_FILE} or recording under {folder}: give the folder "
-                        "holding the visits")
-    with HistoryStore.open(args.db, create=True) as store:
-        status = store.index_visits(records)
-        where = store.where
-    counts = {s: status.count(s) for s in ("added", "updated", "unchanged")}
-    print(f"{folder}: {len(records)} visit(s) into {where}: {counts['added']} added, "
-          f"{counts['updated']} updated, {counts['unchanged']} unchanged"
-          + (f"; {bad} file(s) skipped" if bad else ""))
-    return 2 if bad else 0
+    return bad + len(skipped)

@@ -57,6 +57,9 @@ class Pipeline:
     patient: str = "anon"  # the pseudonym recordings are named by and carry
     operator: str = ""
     record_warning: str = ""  # why recording is not running although asked ("" if fine)
+    index_history: bool = True  # a closed recording goes into the history (tpforce.history)
+    history_db: str | None = None  # its store (None: $TPFORCE_HISTORY_DB or the user's file)
+    indexed: list[Any] = field(default_factory=list)  # an IndexResult per closed recording
 
     @property
     def device_label(self) -> str:
@@ -131,12 +134,21 @@ class Pipeline:
         return True, f"● REC {rec.path.name} {rec.size_bytes / 1e6:.1f} MB"
 
     def stop_recording(self) -> None:
-        """Stop and close the recording in progress, if any (the points go in its context)."""
+        """Stop and close the recording in progress, if any (the points go in its context),
+        then index its visit into the history (a patient's recording; see history.indexing)."""
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             self.processor.remove_consumer(recorder)
             recorder.close()
             recorder.update_context(points=[p.label for p in self.processor.session.points])
+            if self.index_history:  # the recording is on disk first: a failure costs a line
+                from tpforce.history.indexing import index_recording
+
+                result = index_recording(recorder.path, self.history_db)
+                self.indexed.append(result)
+                if result.status != "skipped":
+                    print(f"tpforce: {'warning: ' if result.failed else ''}{result.line}",
+                          file=sys.stderr, flush=True)
 
     def recorder_switch(self, folder: Path) -> Callable[[bool], str]:
         """The R key's switch: on starts a fresh folder in `folder`, off stops; returns the
