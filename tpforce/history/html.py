@@ -8,6 +8,7 @@ import math
 from html import escape
 
 from tpforce.history import bodychart
+from tpforce.history.record import verdict_text
 from tpforce.history.views import (
     CHANGE_CLASSES,
     PatientHistory,
@@ -43,7 +44,7 @@ def _table(h: PatientHistory) -> str:
             if cell is None:
                 cells.append("<td></td><td></td><td></td>")
             else:
-                verdict = escape(cell["verdict"].replace("_", " "))
+                verdict = escape(verdict_text(cell["verdict"]))
                 cells.append(f"<td>{_n(cell['before_n'])}</td><td>{_n(cell['after_n'])}</td>"
                              f"<td title='{verdict}'>{_n(cell['change_n'])}</td>")
         text = [row["notes"]] if row["notes"] else []
@@ -140,7 +141,7 @@ def body_chart_svg(h: PatientHistory) -> str:
             if p["view"] != view:
                 continue
             tip = (f"{p['point']}: change {_n(p['change_n'])} N "
-                   f"({p['verdict'].replace('_', ' ') or 'no verdict'}, {p['date']})")
+                   f"({verdict_text(p['verdict'])}, {p['date']})")
             dots.append(f"<circle class='site' cx='{p['x']:.0f}' cy='{p['y']:.0f}' r='7' "
                         f"fill='{p['colour']}' stroke='#222'><title>{escape(tip)}</title>"
                         "</circle>")
