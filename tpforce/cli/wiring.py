@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +27,13 @@ from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.source import HeldSink, Source, SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
+from tpforce.history.indexing import ANONYMOUS
 from tpforce.io.calibration import device_calibration
 from tpforce.io.drivers import make_source
 from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
 from tpforce.io.source import PortLister
+from tpforce.report.live import SessionKeeper
+from tpforce.report.load import report_context
 
 SIM_PORT = "sim"
 AUTO_PORT = "auto"
@@ -229,9 +233,14 @@ def start_pipeline(
         rate = max(source.nominal_rate_sps, 80.0)
         ring = SampleRing(int(ring_s * rate))
         events = EventQueue()
-        processor = Processor(calibration, Tracker(hold), [ring, events, *consumers])
+        # A patient's session is kept in memory from its first sample for the window's
+        # "save report" (tpforce.ui.report_action finds the keeper among the consumers).
+        keep = [SessionKeeper()] if patient != ANONYMOUS else []
+        processor = Processor(calibration, Tracker(hold), [ring, events, *consumers, *keep])
         pipeline = Pipeline(source, processor, ring, events, consumers, list(owned),
                             patient=patient, operator=operator)
+        for keeper in keep:
+            keeper.context = report_context(pipeline.recording_context(), time.time())
         if record is not None:
             pipeline.start_recording(record)
         elif record_default:  # from the first sample; a failure is a warning, not a stop

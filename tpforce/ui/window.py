@@ -36,6 +36,7 @@ from tpforce.ui.alarms import AlarmRelay, SoundDirector
 from tpforce.ui.guide import GuidePanel, guide_view, hold_summary, value_text
 from tpforce.ui.points import PointPanel
 from tpforce.ui.readout import ForceReadout, HoldRing
+from tpforce.ui.report_action import ReportAction
 from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink, StatusInfo
@@ -126,6 +127,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             "mute": self.toggle_mute, "unit": self.next_unit,
         })
         self.menus = settings_menu(self, self.settings, self.apply)
+        self.report = ReportAction(self, processor)  # Ctrl+S: the session's report
         self.apply(**{})  # push the settings into the core, the sound and the widgets
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
