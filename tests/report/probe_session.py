@@ -26,9 +26,13 @@ class Therapist(ScriptedTherapist):
         self.intent = ScriptedIntent(steps, loop=False)
         self.end_s = self.intent.period_s
         self.done = threading.Event()
+        self.first_t: float | None = None  # the first sample's time: the script is whole if
+        # it came before the script's first push (LEAD_S)
 
     def on_batch(self, batch: np.ndarray) -> None:
         """Press what is due; say when the script is over."""
+        if self.first_t is None and len(batch):
+            self.first_t = float(batch["t_s"][0])
         super().on_batch(batch)
         if self.t_s >= self.end_s and not self.pending:
             self.done.set()
