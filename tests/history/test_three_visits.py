@@ -185,3 +185,8 @@ def test_the_reports_of_the_three_visits_render_in_chromium(visits: Visits, tmp_
         for before, after, _ in live.values():
             assert all(f"{t:.1f}" in text for t in before + after)
     assert dt.date(2026, 3, 16).isoformat() in text
+    # and the history window of the same store, as `tpforce history --window` saves it
+    window_shot = output_dir / "history-window.png"
+    assert main(["history", PATIENT, "--db", visits.db, "--window", "--screenshot",
+                 str(window_shot)]) == 0
+    assert QImage(str(window_shot)).width() == 1280

@@ -1,6 +1,6 @@
 """`tpforce history`: a patient's PPT per point across visits, recurrences, export and erase.
 
-    tpforce history PATIENT [--json | -o history.html]
+    tpforce history PATIENT [--json | -o history.html | --window [--screenshot PNG]]
     tpforce history PATIENT --recurrence DATE:REGION:NRS[:ACTIVITY] ...
     tpforce history PATIENT --export FOLDER | --erase [--recordings]   [--yes]
     tpforce history import FOLDER...
@@ -46,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     out.add_argument("--json", action="store_true", help="print the history as JSON")
     out.add_argument("-o", "--output", metavar="FILE.html",
                      help="write the history report (self-contained HTML)")
+    out.add_argument("--window", action="store_true",
+                     help="show the history in a window (trend plot, table, recurrences)")
     out.add_argument("--recurrence", action="append", metavar="DATE:REGION:NRS[:ACTIVITY]",
                      help="log that pain came back, e.g. "
                           "'2026-03-04:upper trapezius R:6:long drive' (repeatable)")
@@ -56,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--recordings", action="store_true",
                    help="with --erase: delete the recording files the visits name as well")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--screenshot", metavar="PATH.png",
+                   help="with --window: save the window as a PNG and close it")
     p.set_defaults(run=run)
 
 
@@ -63,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     """Dispatch on the action asked for."""
     if args.recordings and not args.erase:
         raise UserError("--recordings only goes with --erase")
+    if args.screenshot and not args.window:
+        raise UserError("--screenshot only goes with --window")
     try:
         if args.patient == "import":
             return _import(args)
@@ -125,6 +131,8 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
     h = PatientHistory.load(store, args.patient)
     if args.json:
         print(json.dumps(history_json(h), indent=2, allow_nan=False))
+    elif args.window:
+        return _window(h, args.screenshot)
     elif args.output:
         path = Path(args.output)
         try:
@@ -134,6 +142,25 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
         print(f"wrote {path} ({len(h.visits)} visit(s) of {h.patient})")
     else:
         sys.stdout.write(format_table(h))
+    return 0
+
+
+def _window(h: PatientHistory, screenshot: str | None) -> int:
+    from tpforce.cli.wiring import qt_display_problem
+
+    problem = qt_display_problem()
+    if problem:
+        raise UserError(problem)
+    if screenshot is not None and not Path(screenshot).parent.is_dir():
+        raise UserError(f"{Path(screenshot).parent} is not a folder: choose another "
+                        "--screenshot")
+    from tpforce.ui.history_window import show_history
+
+    if show_history(h, screenshot) != 0:
+        raise UserError(f"could not write the screenshot {screenshot}")
+    if screenshot is not None:
+        print(f"wrote {screenshot} (the history window of {h.patient}, "
+              f"{len(h.visits)} visit(s))")
     return 0
 
 
