@@ -97,25 +97,36 @@ def _confirm(question: str, yes: bool) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def format_table(h: PatientHistory) -> str:
-    """The history table as text: one line per visit, one column per point."""
-    columns = h.point_labels()
-    col = {c: i for i, c in enumerate(columns)}
-    cells: dict[int, list[str]] = {v.id: [""] * len(columns) for v in h.visits}
-    for r in h.rows:
-        before, after, change = r.before_n, r.after_n, r.change_n
-        cells[r.visit_id][col[r.label]] = (
-            f"{'-' if before is None else f'{before:.1f}'} -> "
+def _ppt_cell(before: float | None, after: float | None, change: float | None) -> str:
+    if before is not None and after is not None and change is not None:
+        return f"{before:.1f} -> {after:.1f} ({change:+.1f})"
+    return (f"{'-' if before is None else f'{before:.1f}'} -> "
             f"{'-' if after is None else f'{after:.1f}'}"
             f"{'' if change is None else f' ({change:+.1f})'}")
-    header = ["visit", "date", "operator", *columns, "notes"]
-    lines = [[str(n + 1), v.visited_at.replace("T", " ")[:16], v.operator, *cells[v.id],
-              v.notes.replace("\n", " ")] for n, v in enumerate(h.visits)]
-    widths = [max(map(len, column)) for column in zip(header, *lines, strict=True)]
-    row_format = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [f"patient {h.patient}: {len(lines)} visit(s); PPT in N, mean of the trials, "
+
+
+def format_table(h: PatientHistory) -> str:
+    """The history table as text: one line per visit, one column per point."""
+    labels = h.point_labels()
+    n = len(h.visits)
+    at = {v.id: k for k, v in enumerate(h.visits)}
+    cells = {label: [""] * n for label in labels}  # built by column: widths come cheap
+    for r in h.rows:
+        before, after, change = r.before_n, r.after_n, r.change_n
+        cells[r.label][at[r.visit_id]] = (
+            f"{before:.1f} -> {after:.1f} ({change:+.1f})"
+            if before is not None and after is not None and change is not None
+            else _ppt_cell(before, after, change))
+    columns = [["visit", *map(str, range(1, n + 1))],
+               ["date", *(v.visited_at.replace("T", " ")[:16] for v in h.visits)],
+               ["operator", *(v.operator for v in h.visits)],
+               *([label, *cells[label]] for label in labels),
+               ["notes", *(v.notes.replace("\n", " ") for v in h.visits)]]
+    widths = [max(map(len, column)) for column in columns]
+    row_format = "  ".join(f"{{:<{w}}}" for w in widths).format
+    out = [f"patient {h.patient}: {n} visit(s); PPT in N, mean of the trials, "
            "before -> after (change)"]
-    out += [row_format.format(*row).rstrip() for row in [header, *lines]]
+    out += [row_format(*row).rstrip() for row in zip(*columns, strict=True)]
     rec = recurrences(h)
     if rec:
         out.append("recurrence:")
@@ -130,7 +141,7 @@ def format_table(h: PatientHistory) -> str:
 def _show(store: HistoryStore, args: argparse.Namespace) -> int:
     h = PatientHistory.load(store, args.patient)
     if args.json:
-        print(json.dumps(history_json(h), indent=2, allow_nan=False))
+        print(json.dumps(history_json(h), allow_nan=False, separators=(",", ":")))
     elif args.window:
         return _window(h, args.screenshot)
     elif args.output:

@@ -42,8 +42,8 @@ class PatientHistory:
     @classmethod
     def load(cls, store: HistoryStore, patient: str) -> PatientHistory:
         """Read one patient's history from the store (UnknownPatient if none)."""
-        return cls(patient, store.visit_dates(patient), store.ppt_rows(patient),
-                   store.recurrence(patient))
+        visits, rows = store.patient_view(patient)
+        return cls(patient, visits, rows, store.recurrence(patient))
 
     def point_labels(self) -> list[str]:
         """Every point treated, in the order first treated."""
