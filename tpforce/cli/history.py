@@ -24,7 +24,7 @@ from tpforce.cli import UserError
 from tpforce.history.html import render_html
 from tpforce.history.paths import private_dir, private_write, user_data_dir
 from tpforce.history.record import RecordError, RecurrenceEntry, VisitRecord
-from tpforce.history.store import HistoryError, HistoryStore
+from tpforce.history.store import HistoryError, HistoryStore, bulk_rows
 from tpforce.history.views import PatientHistory, history_json, recurrences
 
 VISIT_FILE = "visit.json"
@@ -139,20 +139,27 @@ def format_table(h: PatientHistory) -> str:
 
 
 def _show(store: HistoryStore, args: argparse.Namespace) -> int:
-    h = PatientHistory.load(store, args.patient)
-    if args.json:
-        print(json.dumps(history_json(h), allow_nan=False, separators=(",", ":")))
-    elif args.window:
+    with bulk_rows():  # read and made into text; a window runs after, with the GC on
+        h = PatientHistory.load(store, args.patient)
+        if args.window:
+            text = ""
+        elif args.json:
+            text = json.dumps(history_json(h), allow_nan=False, separators=(",", ":")) + "\n"
+        elif args.output:
+            text = render_html(h)
+        else:
+            text = format_table(h)
+    if args.window:
         return _window(h, args.screenshot)
-    elif args.output:
-        path = Path(args.output)
-        try:
-            private_write(path, render_html(h))
-        except OSError as exc:
-            raise UserError(f"cannot write {path} ({exc.strerror}): choose another -o") from None
-        print(f"wrote {path} ({len(h.visits)} visit(s) of {h.patient})")
-    else:
-        sys.stdout.write(format_table(h))
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.output)
+    try:
+        private_write(path, text)
+    except OSError as exc:
+        raise UserError(f"cannot write {path} ({exc.strerror}): choose another -o") from None
+    print(f"wrote {path} ({len(h.visits)} visit(s) of {h.patient})")
     return 0
 
 

@@ -66,16 +66,7 @@ _SCHEMA = (
     "CREATE INDEX notes_by_visit ON notes (visit_id)",
     "CREATE INDEX notes_by_point ON notes (point_id)",
 )
-_INDEXES = (
-    # Covering indexes for the history view: a patient's visits in time order, and each
-    # visit's points with the columns the table shows, are read from the indexes alone.
-    "CREATE INDEX IF NOT EXISTS visits_by_patient_time"
-    " ON visits (patient_id, visited_at, id, operator)",
-    "CREATE INDEX IF NOT EXISTS points_for_view ON points (visit_id, ordinal, site, side,"
-    " ppt_before_n, ppt_after_n, change_n, verdict, trials_before, trials_after)",
-)
-"""Indexes added to a version-1 store by any tpforce that writes to it (older ones ignore
-them); reading never adds them."""
+
 TABLES = ("schema_version", "patients", "visits", "points", "trials", "holds",
           "hold_metrics", "notes", "recurrence")
 _ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -289,14 +280,6 @@ class HistoryStore:
                               " WHERE table_schema = current_schema()")
         return {r[0] for r in rows}
 
-    def _index_names(self) -> set[str]:
-        if self.engine == "sqlite":
-            rows = self._rows("SELECT name FROM sqlite_master WHERE type = 'index'")
-        else:
-            rows = self._rows("SELECT indexname FROM pg_indexes"
-                              " WHERE schemaname = current_schema()")
-        return {r[0] for r in rows}
-
     def _check_schema(self, create: bool) -> None:
         with self._errors():
             tables = self._table_names()
@@ -310,8 +293,6 @@ class HistoryStore:
                             self._exec(stmt.format(id=_ID[self.engine]))
                         self._exec("INSERT INTO schema_version (version) VALUES (?)",
                                    (SCHEMA_VERSION,))
-                        for stmt in _INDEXES:
-                            self._exec(stmt)
                         tables = set(TABLES)
             if "schema_version" not in tables:
                 if tables:
@@ -331,12 +312,6 @@ class HistoryStore:
             self.schema_version = int(version)
             if self.engine == "sqlite":  # readers never wait on a writer, nor it on them
                 self._conn.execute("PRAGMA journal_mode = WAL")
-            if create and not _index_set() <= self._index_names():
-                with self._transaction():
-                    if self.engine == "postgresql":
-                        self._exec("SELECT pg_advisory_xact_lock(?)", (_PG_LOCK,))
-                    for stmt in _INDEXES:
-                        self._exec(stmt)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -467,9 +442,9 @@ class HistoryStore:
 
     def patient_view(self, pseudonym: str) -> tuple[list[VisitRow], list[PptRow]]:
         """Every visit in time order (as `visit_dates`) and each point of each visit (as
-        `ppt_rows`), read from covering indexes; the notes, which few visits have, in a
-        query of their own rather than a probe per visit and per point."""
-        with self._errors(), _bulk():
+        `ppt_rows`); the notes, which few visits have, in a query of their own rather than
+        a probe per visit and per point."""
+        with self._errors(), bulk_rows():
             pid = self._patient_id(check_pseudonym(pseudonym), create=False)
             visit_rows = self._rows("SELECT id, visited_at, operator FROM visits"
                                     " WHERE patient_id = ? ORDER BY visited_at, id", (pid,))
@@ -575,10 +550,10 @@ class HistoryStore:
 
 
 @contextlib.contextmanager
-def _bulk() -> Iterator[None]:
-    """No cyclic garbage collection while many rows are read into tuples: they make no
-    cycles, and each collection would only walk them again (a third of the read's time
-    for 20,000 rows)."""
+def bulk_rows() -> Iterator[None]:
+    """No cyclic garbage collection while many rows are read into tuples or turned into
+    text: they make no cycles, and each collection would only walk them again (a third of
+    the read's time for 20,000 rows)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -586,10 +561,6 @@ def _bulk() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _index_set() -> set[str]:
-    return {stmt.split()[5] for stmt in _INDEXES}
 
 
 def _kind(value: Metric) -> str:
