@@ -28,6 +28,7 @@ from tpforce.history.views import (
 
 SIZE = (1280, 860)
 RECURRENCE_PEN = "#c62828"
+SYMBOLS_UP_TO = 200  # visits; beyond, plain lines (markers would hide them)
 
 
 def _n(value: float | None) -> str:
@@ -83,9 +84,14 @@ class HistoryWindow(QtWidgets.QMainWindow):
     # -- parts ----------------------------------------------------------------------------------
 
     def _draw_trend(self, table: dict[str, Any]) -> None:
-        """Per point, PPT after (solid) and before (dashed) at each visit's date."""
+        """Per point, PPT after (solid) and before (dashed; beyond SYMBOLS_UP_TO visits a
+        thin pale line, as Qt strokes a dashed line of thousands of points very slowly) at
+        each visit's date."""
         rows = table["rows"]
         x = np.array([_stamp(r["visited_at"]) for r in rows], dtype=float)
+        few = len(rows) <= SYMBOLS_UP_TO  # a marker at each visit; years of visits: lines
+        self.plot.setDownsampling(auto=True, mode="peak")  # thousands of visits draw fast
+        self.plot.setClipToView(True)
         for k, label in enumerate(self.columns):
             colour = PALETTE[k % len(PALETTE)]
             cells = [r["points"].get(label) for r in rows]
@@ -94,12 +100,15 @@ class HistoryWindow(QtWidgets.QMainWindow):
                                   for c in cells], dtype=float)[have]
                    for key in ("before_n", "after_n")}
             after = self.plot.plot(x[have], ppt["after_n"], name=f"{label}: after",
-                                   pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
-                                   symbolBrush=colour, symbolPen=colour, connect="finite")
+                                   pen=pg.mkPen(colour, width=2), connect="finite",
+                                   **({"symbol": "o", "symbolSize": 7, "symbolBrush": colour,
+                                       "symbolPen": colour} if few else {}))
             before = self.plot.plot(x[have], ppt["before_n"], name=f"{label}: before",
-                                    pen=pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine),
-                                    symbol="t", symbolSize=7, symbolBrush="w",
-                                    symbolPen=colour, connect="finite")
+                                    pen=pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine)
+                                    if few else pg.mkPen(pg.mkColor(colour + "73"), width=1),
+                                    connect="finite",
+                                    **({"symbol": "t", "symbolSize": 7, "symbolBrush": "w",
+                                        "symbolPen": colour} if few else {}))
             self.curves[label] = (before, after)
         marks = [_stamp(e["occurred_on"]) for e in recurrences(self.history)]
         span = np.concatenate([x, marks]) if len(x) or marks else np.zeros(1)
