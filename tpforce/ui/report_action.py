@@ -65,6 +65,8 @@ class ReportAction(QtCore.QObject):
         self.message = QtWidgets.QMessageBox(window)  # says where the report went
         self.message.setWindowTitle("Session report")
         self.message.setModal(False)  # the window goes on; the box closes with OK
+        # and it never takes the keys: Space on a foot pedal still marks, not "OK"
+        self.message.setAttribute(QtCore.Qt.WA_ShowWithoutActivating, True)
         window.statusBar().addPermanentWidget(self.button)
         self.offered = False
         self.timer = QtCore.QTimer(self)
