@@ -97,3 +97,42 @@ def test_history_window_screenshot_from_the_command(qapp, tmp_path: Path, output
     err = capsys.readouterr().err
     assert "--screenshot only goes with --window" in err and "unknown patient" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.gui
+def test_a_recurrence_logged_in_the_window_is_stored_and_drawn(qtbot, db_url: str) -> None:
+    from PyQt5 import QtCore
+
+    from tpforce.history.record import RecurrenceEntry
+
+    _store(db_url)
+
+    def log(entry: RecurrenceEntry) -> tuple[bool, PatientHistory]:
+        with HistoryStore.open(db_url, create=False) as store:
+            return store.add_recurrence(PATIENT, entry), PatientHistory.load(store, PATIENT)
+
+    with HistoryStore.open(db_url, create=False) as store:
+        window = HistoryWindow(PatientHistory.load(store, PATIENT), log)
+    qtbot.addWidget(window)
+    window.show()
+    window.when.setDate(QtCore.QDate(2026, 3, 12))
+    qtbot.keyClicks(window.region, "neck")
+    window.nrs.setValue(4)
+    qtbot.keyClicks(window.activity, "a day at the desk")
+    qtbot.mouseClick(window.log_button, QtCore.Qt.LeftButton)
+    assert window.log_result.text() == \
+        "logged: 2026-03-12 pain 4/10 in neck, after a day at the desk"
+    assert window.recurrence.count() == 2
+    assert "3 point(s), 2 recurrence(s)" in window.header.text()
+    assert window.recurrence.item(1).text() == \
+        "2026-03-12, day 3 after a visit: pain 4/10 in neck, after a day at the desk"
+    assert sorted(m.value() for m in window.recurrence_marks) == \
+        [_stamp("2026-03-05"), _stamp("2026-03-12")]
+    qtbot.mouseClick(window.log_button, QtCore.Qt.LeftButton)
+    assert window.log_result.text().startswith("already logged: 2026-03-12")
+    window.region.clear()  # no region: said, and nothing stored
+    qtbot.mouseClick(window.log_button, QtCore.Qt.LeftButton)
+    assert window.log_result.text() == "not logged: region must be a non-empty string"
+    with HistoryStore.open(db_url, create=False) as store:
+        assert [e.region for e in store.recurrence(PATIENT)] == ["upper trapezius R", "neck"]
+    assert window.recurrence.count() == 2

@@ -150,7 +150,7 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
         else:
             text = format_table(h)
     if args.window:
-        return _window(h, args.screenshot)
+        return _window(h, args.screenshot, args.db)
     if not args.output:
         sys.stdout.write(text)
         return 0
@@ -163,7 +163,7 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _window(h: PatientHistory, screenshot: str | None) -> int:
+def _window(h: PatientHistory, screenshot: str | None, db: str | None) -> int:
     from tpforce.cli.wiring import qt_display_problem
 
     problem = qt_display_problem()
@@ -174,7 +174,12 @@ def _window(h: PatientHistory, screenshot: str | None) -> int:
                         "--screenshot")
     from tpforce.ui.history_window import show_history
 
-    if show_history(h, screenshot) != 0:
+    def log(entry: RecurrenceEntry) -> tuple[bool, PatientHistory]:
+        with HistoryStore.open(db, create=False) as store:
+            added = store.add_recurrence(h.patient, entry)
+            return added, PatientHistory.load(store, h.patient)
+
+    if show_history(h, screenshot, log) != 0:
         raise UserError(f"could not write the screenshot {screenshot}")
     if screenshot is not None:
         print(f"wrote {screenshot} (the history window of {h.patient}, "

@@ -9,6 +9,7 @@ It is handed a `PatientHistory` (the command reads the store) and draws the same
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtSvg, QtWidgets
 
 from tpforce.history.html import PALETTE, body_chart_figures
-from tpforce.history.record import verdict_text
+from tpforce.history.record import RecordError, RecurrenceEntry, verdict_text
+from tpforce.history.store import HistoryError
 from tpforce.history.views import (
     CHANGE_CLASSES,
     PatientHistory,
@@ -27,6 +29,10 @@ from tpforce.history.views import (
 )
 
 SIZE = (1280, 860)
+
+RecurrenceLogger = Callable[[RecurrenceEntry], tuple[bool, PatientHistory]]
+"""Stores an entry for the window's patient; returns whether it was new and the history read
+again. A RecordError or HistoryError it raises is shown as its one-line reason."""
 RECURRENCE_PEN = "#c62828"
 SYMBOLS_UP_TO = 200  # visits; beyond, plain lines (markers would hide them)
 
@@ -52,17 +58,16 @@ def recurrence_line(e: dict[str, Any]) -> str:
 class HistoryWindow(QtWidgets.QMainWindow):
     """A patient's history on screen: trend plot, table with verdicts, recurrences, chart."""
 
-    def __init__(self, history: PatientHistory) -> None:
+    def __init__(self, history: PatientHistory,
+                 log_recurrence: RecurrenceLogger | None = None) -> None:
         super().__init__()
         self.history = history
+        self.log_recurrence = log_recurrence
         self.setWindowTitle(f"tpforce history - {history.patient}")
         self.resize(*SIZE)
         table = history_table(history)
         self.columns: list[str] = table["columns"]
-        self.header = QtWidgets.QLabel(
-            f"<b>patient {history.patient}</b>: {len(history.visits)} visit(s), "
-            f"{len(self.columns)} point(s), {len(history.recurrence)} recurrence(s); "
-            "PPT in N, the mean of the trials")
+        self.header = QtWidgets.QLabel(self._header_text())
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setBackground("w")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -74,14 +79,18 @@ class HistoryWindow(QtWidgets.QMainWindow):
         self.table = self._table(table)
         self.recurrence = QtWidgets.QListWidget()
         self.recurrence.setWordWrap(True)
-        for e in recurrences(history):
-            self.recurrence.addItem(recurrence_line(e))
-        if not history.recurrence:
-            self.recurrence.addItem("no recurrence logged")
+        self._list_recurrence()
+        self.form = self._recurrence_form()
         self.chart = self._body_chart()
         self._layout()
 
     # -- parts ----------------------------------------------------------------------------------
+
+    def _header_text(self) -> str:
+        h = self.history
+        return (f"<b>patient {h.patient}</b>: {len(h.visits)} visit(s), "
+                f"{len(self.columns)} point(s), {len(h.recurrence)} recurrence(s); "
+                "PPT in N, the mean of the trials")
 
     def _draw_trend(self, table: dict[str, Any]) -> None:
         """Per point, PPT after (solid) and before (dashed; beyond SYMBOLS_UP_TO visits a
@@ -117,6 +126,13 @@ class HistoryWindow(QtWidgets.QMainWindow):
         if 0 < len(x) <= 16:  # few visits: a tick at each, named by its date
             self.plot.getAxis("bottom").setTicks([[
                 (float(t), r["visited_at"][:10]) for t, r in zip(x, rows, strict=True)]])
+        self._mark_recurrence()
+
+    def _mark_recurrence(self) -> None:
+        """Each recurrence as a red line on the plot's time line, marked with its pain."""
+        for line in self.recurrence_marks:
+            self.plot.removeItem(line)
+        self.recurrence_marks.clear()
         for e in recurrences(self.history):
             line = pg.InfiniteLine(pos=_stamp(e["occurred_on"]), angle=90,
                                    pen=pg.mkPen(RECURRENCE_PEN, style=QtCore.Qt.DashLine),
@@ -125,6 +141,67 @@ class HistoryWindow(QtWidgets.QMainWindow):
                                               "anchors": [(0, 0), (0, 0)]})
             self.plot.addItem(line)
             self.recurrence_marks.append(line)
+
+    def _list_recurrence(self) -> None:
+        self.recurrence.clear()
+        for e in recurrences(self.history):
+            self.recurrence.addItem(recurrence_line(e))
+        if not self.history.recurrence:
+            self.recurrence.addItem("no recurrence logged")
+
+    def _recurrence_form(self) -> QtWidgets.QWidget:
+        """Date, region, pain 0-10 and what came before: the patient's report, logged."""
+        box = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.when = QtWidgets.QDateEdit(QtCore.QDate.currentDate())
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("yyyy-MM-dd")
+        self.region = QtWidgets.QLineEdit()
+        self.region.setPlaceholderText("region or point")
+        self.nrs = QtWidgets.QSpinBox()
+        self.nrs.setRange(0, 10)
+        self.nrs.setPrefix("pain ")
+        self.nrs.setSuffix("/10")
+        self.activity = QtWidgets.QLineEdit()
+        self.activity.setPlaceholderText("after (activity)")
+        self.log_button = QtWidgets.QPushButton("Log")
+        self.log_button.clicked.connect(self.log)
+        for widget, stretch in ((self.when, 0), (self.region, 2), (self.nrs, 0),
+                                (self.activity, 3), (self.log_button, 0)):
+            row.addWidget(widget, stretch=stretch)
+        self.log_result = QtWidgets.QLabel("")
+        self.log_result.setWordWrap(True)
+        box.setEnabled(self.log_recurrence is not None)
+        return box
+
+    def log(self) -> None:
+        """Store the entry in the form and show it on the time line; a bad entry or a store
+        that cannot be written is said in one line and nothing changes."""
+        if self.log_recurrence is None:
+            return
+        day = self.when.date()
+        try:
+            entry = RecurrenceEntry(dt.date(day.year(), day.month(), day.day()),
+                                    self.region.text().strip(), self.nrs.value(),
+                                    self.activity.text().strip())
+            if ":" in entry.region:
+                raise RecordError("the region may not hold a colon")
+            added, history = self.log_recurrence(entry)
+        except (RecordError, HistoryError) as exc:
+            self._say(f"not logged: {exc}", error=True)
+            return
+        self.history = history
+        self.header.setText(self._header_text())
+        self._list_recurrence()
+        self._mark_recurrence()
+        self._say(f"{'logged' if added else 'already logged'}: {entry.occurred_on} pain "
+                  f"{entry.nrs}/10 in {entry.region}"
+                  f"{', after ' + entry.activity if entry.activity else ''}")
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.log_result.setText(text)
+        self.log_result.setStyleSheet("color: #b71c1c" if error else "")
 
     def _table(self, table: dict[str, Any]) -> QtWidgets.QTableWidget:
         """One row per visit; per point its PPT before -> after (change) and the verdict."""
@@ -200,6 +277,8 @@ class HistoryWindow(QtWidgets.QMainWindow):
         side = QtWidgets.QVBoxLayout()
         side.addWidget(QtWidgets.QLabel("<b>Recurrence</b> (pain came back)"))
         side.addWidget(self.recurrence, stretch=1)
+        side.addWidget(self.form)
+        side.addWidget(self.log_result)
         side.addWidget(QtWidgets.QLabel("<b>Body chart</b>: latest PPT change"))
         side.addWidget(self.chart)
         if self.unplaced:
@@ -214,13 +293,14 @@ class HistoryWindow(QtWidgets.QMainWindow):
         return bool(self.grab().save(path, "PNG"))
 
 
-def show_history(history: PatientHistory, screenshot: str | None = None) -> int:
+def show_history(history: PatientHistory, screenshot: str | None = None,
+                 log_recurrence: RecurrenceLogger | None = None) -> int:
     """Open the history window until it is closed; with `screenshot`, save a PNG of it and
     close. 0 on success, 1 if the PNG could not be written."""
     import sys
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = HistoryWindow(history)
+    window = HistoryWindow(history, log_recurrence)
     window.show()
     if screenshot is not None:
         app.processEvents()
