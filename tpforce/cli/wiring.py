@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +26,10 @@ from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.source import HeldSink, Source, SourceOpenError
 from tpforce.core.tracker import HoldConfig, Tracker
-from tpforce.history.indexing import ANONYMOUS
 from tpforce.io.calibration import device_calibration
 from tpforce.io.drivers import make_source
 from tpforce.io.recorder import Recorder, RecordingError, new_recording_path
 from tpforce.io.source import PortLister
-from tpforce.report.live import SessionKeeper
-from tpforce.report.load import report_context
 
 SIM_PORT = "sim"
 AUTO_PORT = "auto"
@@ -60,10 +56,10 @@ class Pipeline:
     recorder: Recorder | None = None
     patient: str = "anon"  # the pseudonym recordings are named by and carry
     operator: str = ""
-    record_warning: str = ""  # why recording is not running although asked ("" if fine)
     index_history: bool = True  # a closed recording goes into the history (tpforce.history)
     history_db: str | None = None  # its store (None: $TPFORCE_HISTORY_DB or the user's file)
     indexed: list[Any] = field(default_factory=list)  # an IndexResult per closed recording
+    record_warning: str = ""  # why recording is not running although asked ("" if fine)
 
     @property
     def device_label(self) -> str:
@@ -233,18 +229,15 @@ def start_pipeline(
         rate = max(source.nominal_rate_sps, 80.0)
         ring = SampleRing(int(ring_s * rate))
         events = EventQueue()
-        # A patient's session is kept in memory from its first sample for the window's
-        # "save report" (tpforce.ui.report_action finds the keeper among the consumers).
-        keep = [SessionKeeper()] if patient != ANONYMOUS else []
+        keep = _report_keeper(patient)
         processor = Processor(calibration, Tracker(hold), [ring, events, *consumers, *keep])
         pipeline = Pipeline(source, processor, ring, events, consumers, list(owned),
                             patient=patient, operator=operator)
-        for keeper in keep:
-            keeper.context = report_context(pipeline.recording_context(), time.time())
         if record is not None:
             pipeline.start_recording(record)
         elif record_default:  # from the first sample; a failure is a warning, not a stop
             pipeline.start_default_recording(record_dir)
+        _describe(keep, pipeline)
     except BaseException:
         source.close()
         for consumer in late:
@@ -253,6 +246,27 @@ def start_pipeline(
         raise
     held.release(processor)
     return pipeline
+
+
+def _report_keeper(patient: str) -> list[Consumer]:
+    """A patient's session is kept in memory from its first sample for the window's "save
+    report" (tpforce.ui.report_action finds the keeper among the processor's consumers)."""
+    from tpforce.history.indexing import ANONYMOUS
+    from tpforce.report.live import SessionKeeper
+
+    return [SessionKeeper()] if patient != ANONYMOUS else []
+
+
+def _describe(keep: list[Consumer], pipeline: Pipeline) -> None:
+    """Give the keeper the session's context: patient, operator, probe, calibration, start."""
+    import time
+
+    from tpforce.report.live import SessionKeeper
+    from tpforce.report.load import report_context
+
+    for keeper in keep:
+        if isinstance(keeper, SessionKeeper):
+            keeper.context = report_context(pipeline.recording_context(), time.time())
 
 
 def open_pipeline(

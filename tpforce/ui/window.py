@@ -126,8 +126,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             "record": self.toggle_recording, "fullscreen": self.toggle_fullscreen,
             "mute": self.toggle_mute, "unit": self.next_unit,
         })
-        self.menus = settings_menu(self, self.settings, self.apply)
         self.report = ReportAction(self, processor)  # Ctrl+S: the session's report
+        self.menus = settings_menu(self, self.settings, self.apply)
         self.apply(**{})  # push the settings into the core, the sound and the widgets
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.PreciseTimer)
