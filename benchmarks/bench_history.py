@@ -6,8 +6,10 @@ one patient is shown) and the worst case (all 10,000 visits are the one patient'
 table has 10,000 lines). Timed in-process: the whole command (parse, open, schema check, the
 query, the table printed into a buffer) and `--json`. The baseline, in the same run: a
 plain `sqlite3` connection reading the same rows (visits and points joined) and a bare
-`SELECT 1` round trip. With TPFORCE_BENCH_PG_URL=postgresql://... the clinic case is timed
-on that server as well.
+`SELECT 1` round trip. For the worst case, where the time goes: the view's one read
+(`patient_view`) against the per-table reads it replaced (`visit_dates` + `ppt_rows`), and
+the text table alone. With TPFORCE_BENCH_PG_URL=postgresql://... the clinic case is
+timed on that server as well.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from benchmarks.common import median_time
 from tpforce.cli import main
 from tpforce.history.record import PointRecord, VisitRecord
 from tpforce.history.store import HistoryStore
+from tpforce.history.views import PatientHistory
 
 PATIENT = "P-BENCH"
 VISITS = 10_000
@@ -79,6 +82,24 @@ def select_one(path: Path) -> None:
     conn.close()
 
 
+def _parts(path: Path, base: float, repeats: int) -> list[str]:
+    """Where the worst case's time goes, each against the same baseline."""
+    from tpforce.cli.history import format_table
+
+    with HistoryStore.open(str(path), create=False) as store:
+        view = median_time(lambda: store.patient_view(PATIENT), repeats)
+        old = median_time(lambda: (store.visit_dates(PATIENT), store.ppt_rows(PATIENT)),
+                          repeats)
+        h = PatientHistory.load(store, PATIENT)
+    table = median_time(lambda: format_table(h), repeats)
+    return [f"| one patient: the view's read, `patient_view` | {view * 1e3:.1f} | "
+            f"{view / base:.1f}x |",
+            f"| one patient: the per-table reads it replaced, `visit_dates` + `ppt_rows` | "
+            f"{old * 1e3:.1f} | {old / base:.1f}x |",
+            f"| one patient: the text table from the rows, `format_table` | {table * 1e3:.1f} | "
+            f"{table / base:.1f}x |"]
+
+
 def _case(name: str, records: list[VisitRecord], repeats: int, tmp: Path) -> list[str]:
     path = tmp / f"{name}.sqlite3"
     with HistoryStore.open(str(path)) as store:
@@ -91,12 +112,14 @@ def _case(name: str, records: list[VisitRecord], repeats: int, tmp: Path) -> lis
     one = median_time(lambda: select_one(path), repeats)
     cmd = median_time(lambda: command(argv), repeats)
     js = median_time(lambda: command([*argv, "--json"]), repeats)
+    parts = _parts(path, base, repeats) if shown == VISITS else []
     return [f"| {name}: `tpforce history {PATIENT}` ({shown} visits shown) | {cmd * 1e3:.1f} | "
             f"{cmd / base:.1f}x |",
             f"| {name}: `tpforce history {PATIENT} --json` | {js * 1e3:.1f} | {js / base:.1f}x |",
             f"| {name}: baseline, plain sqlite3 query of the same rows | {base * 1e3:.2f} | "
             "1.0x |",
-            f"| {name}: baseline, connect + `SELECT 1` | {one * 1e3:.2f} | {one / base:.2f}x |"]
+            f"| {name}: baseline, connect + `SELECT 1` | {one * 1e3:.2f} | {one / base:.2f}x |",
+            *parts]
 
 
 def run(quick: bool = False) -> list[str]:

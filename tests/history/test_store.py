@@ -79,7 +79,7 @@ def test_three_visits_table_trend_timeline_and_body_chart(db_url: str) -> None:
     assert trap_dot["class"] == "rise_beyond_mdc" and trap_dot["date"] == "2026-03-16"
     assert trap_dot["view"] == "back" and trap_dot["x"] > bodychart.CENTRE  # right, from behind
     infra = placed["infraspinatus L"]
-    assert infra["class"] == "below_mdc" and infra["x"] < bodychart.CENTRE
+    assert infra["class"] == "within_mdc" and infra["x"] < bodychart.CENTRE
     assert [p["point"] for p in chart["unplaced"]] == ["flexor digitorum R"]
     assert chart["unplaced"][0]["class"] == "fall_beyond_mdc"
 

@@ -68,7 +68,8 @@ def test_visit_from_session_carries_points_outcomes_and_holds(recorded: Recorded
         assert rec.change_n == pytest.approx(view.point.outcome().change_n)
         assert [h["in_band_s"] for h in rec.holds] == [h.in_band_s for h in view.point.holds]
         assert all(h["completed"] is True for h in rec.holds)
-    assert [p.verdict for p in visit.points] == ["beyond_mdc", "below_mdc"]
+    assert [p.verdict for p in visit.points] == [v.point.outcome().verdict.value for v in views]
+    assert [p.verdict for p in visit.points] == ["rise_beyond_mdc", "within_mdc"]
     with pytest.raises(RecordError, match="pseudonym"):
         visit_from_session(SessionData(recorded.data.samples, recorded.data.events, {}))
 

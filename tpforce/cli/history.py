@@ -1,9 +1,9 @@
 """`tpforce history`: a patient's PPT per point across visits, recurrences, export and erase.
 
-    tpforce history PATIENT [--json | -o history.html]
+    tpforce history PATIENT [--json | -o history.html | --window [--screenshot PNG]]
     tpforce history PATIENT --recurrence DATE:REGION:NRS[:ACTIVITY] ...
     tpforce history PATIENT --export FOLDER | --erase [--recordings]   [--yes]
-    tpforce history import FOLDER
+    tpforce history import FOLDER...
 
 The store is SQLite in the per-user data folder unless --db or $TPFORCE_HISTORY_DB names
 another file or a postgresql:// server.
@@ -24,7 +24,7 @@ from tpforce.cli import UserError
 from tpforce.history.html import render_html
 from tpforce.history.paths import private_dir, private_write, user_data_dir
 from tpforce.history.record import RecordError, RecurrenceEntry, VisitRecord
-from tpforce.history.store import HistoryError, HistoryStore
+from tpforce.history.store import HistoryError, HistoryStore, bulk_rows
 from tpforce.history.views import PatientHistory, history_json, recurrences
 
 VISIT_FILE = "visit.json"
@@ -36,9 +36,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("patient", metavar="PATIENT",
                    help="the patient's pseudonym (or 'import' to index a folder)")
-    p.add_argument("folder", nargs="?", metavar="FOLDER",
-                   help="with 'import': the folder searched for visit.json files and "
-                        "recording folders")
+    p.add_argument("folder", nargs="*", metavar="FOLDER",
+                   help="with 'import': folders searched for visit.json files and "
+                        "recording folders (a recording folder itself, too)")
     p.add_argument("--db", metavar="URL",
                    help="SQLite file or postgresql://user@host/db (default: $TPFORCE_HISTORY_DB,"
                         " else history.sqlite3 in the per-user data folder)")
@@ -46,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     out.add_argument("--json", action="store_true", help="print the history as JSON")
     out.add_argument("-o", "--output", metavar="FILE.html",
                      help="write the history report (self-contained HTML)")
+    out.add_argument("--window", action="store_true",
+                     help="show the history in a window (trend plot, table, recurrences)")
     out.add_argument("--recurrence", action="append", metavar="DATE:REGION:NRS[:ACTIVITY]",
                      help="log that pain came back, e.g. "
                           "'2026-03-04:upper trapezius R:6:long drive' (repeatable)")
@@ -56,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--recordings", action="store_true",
                    help="with --erase: delete the recording files the visits name as well")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--screenshot", metavar="PATH.png",
+                   help="with --window: save the window as a PNG and close it")
     p.set_defaults(run=run)
 
 
@@ -63,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
     """Dispatch on the action asked for."""
     if args.recordings and not args.erase:
         raise UserError("--recordings only goes with --erase")
+    if args.screenshot and not args.window:
+        raise UserError("--screenshot only goes with --window")
     try:
         if args.patient == "import":
             return _import(args)
-        if args.folder is not None:
-            raise UserError(f"unexpected {args.folder!r}: only 'import' takes a FOLDER")
+        if args.folder:
+            raise UserError(f"unexpected {args.folder[0]!r}: only 'import' takes a FOLDER")
         with HistoryStore.open(args.db, create=False) as store:
             if args.recurrence:
                 return _recurrence(store, args)
@@ -91,25 +97,36 @@ def _confirm(question: str, yes: bool) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def format_table(h: PatientHistory) -> str:
-    """The history table as text: one line per visit, one column per point."""
-    columns = h.point_labels()
-    col = {c: i for i, c in enumerate(columns)}
-    cells: dict[int, list[str]] = {v.id: [""] * len(columns) for v in h.visits}
-    for r in h.rows:
-        before, after, change = r.before_n, r.after_n, r.change_n
-        cells[r.visit_id][col[r.label]] = (
-            f"{'-' if before is None else f'{before:.1f}'} -> "
+def _ppt_cell(before: float | None, after: float | None, change: float | None) -> str:
+    if before is not None and after is not None and change is not None:
+        return f"{before:.1f} -> {after:.1f} ({change:+.1f})"
+    return (f"{'-' if before is None else f'{before:.1f}'} -> "
             f"{'-' if after is None else f'{after:.1f}'}"
             f"{'' if change is None else f' ({change:+.1f})'}")
-    header = ["visit", "date", "operator", *columns, "notes"]
-    lines = [[str(n + 1), v.visited_at.replace("T", " ")[:16], v.operator, *cells[v.id],
-              v.notes.replace("\n", " ")] for n, v in enumerate(h.visits)]
-    widths = [max(map(len, column)) for column in zip(header, *lines, strict=True)]
-    row_format = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [f"patient {h.patient}: {len(lines)} visit(s); PPT in N, mean of the trials, "
+
+
+def format_table(h: PatientHistory) -> str:
+    """The history table as text: one line per visit, one column per point."""
+    labels = h.point_labels()
+    n = len(h.visits)
+    at = {v.id: k for k, v in enumerate(h.visits)}
+    cells = {label: [""] * n for label in labels}  # built by column: widths come cheap
+    for r in h.rows:
+        before, after, change = r.before_n, r.after_n, r.change_n
+        cells[r.label][at[r.visit_id]] = (
+            f"{before:.1f} -> {after:.1f} ({change:+.1f})"
+            if before is not None and after is not None and change is not None
+            else _ppt_cell(before, after, change))
+    columns = [["visit", *map(str, range(1, n + 1))],
+               ["date", *(v.visited_at.replace("T", " ")[:16] for v in h.visits)],
+               ["operator", *(v.operator for v in h.visits)],
+               *([label, *cells[label]] for label in labels),
+               ["notes", *(v.notes.replace("\n", " ") for v in h.visits)]]
+    widths = [max(map(len, column)) for column in columns]
+    row_format = "  ".join(f"{{:<{w}}}" for w in widths).format
+    out = [f"patient {h.patient}: {n} visit(s); PPT in N, mean of the trials, "
            "before -> after (change)"]
-    out += [row_format.format(*row).rstrip() for row in [header, *lines]]
+    out += [row_format(*row).rstrip() for row in zip(*columns, strict=True)]
     rec = recurrences(h)
     if rec:
         out.append("recurrence:")
@@ -122,18 +139,51 @@ def format_table(h: PatientHistory) -> str:
 
 
 def _show(store: HistoryStore, args: argparse.Namespace) -> int:
-    h = PatientHistory.load(store, args.patient)
-    if args.json:
-        print(json.dumps(history_json(h), indent=2, allow_nan=False))
-    elif args.output:
-        path = Path(args.output)
-        try:
-            private_write(path, render_html(h))
-        except OSError as exc:
-            raise UserError(f"cannot write {path} ({exc.strerror}): choose another -o") from None
-        print(f"wrote {path} ({len(h.visits)} visit(s) of {h.patient})")
-    else:
-        sys.stdout.write(format_table(h))
+    with bulk_rows():  # read and made into text; a window runs after, with the GC on
+        h = PatientHistory.load(store, args.patient)
+        if args.window:
+            text = ""
+        elif args.json:
+            text = json.dumps(history_json(h), allow_nan=False, separators=(",", ":")) + "\n"
+        elif args.output:
+            text = render_html(h)
+        else:
+            text = format_table(h)
+    if args.window:
+        return _window(h, args.screenshot, args.db)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.output)
+    try:
+        private_write(path, text)
+    except OSError as exc:
+        raise UserError(f"cannot write {path} ({exc.strerror}): choose another -o") from None
+    print(f"wrote {path} ({len(h.visits)} visit(s) of {h.patient})")
+    return 0
+
+
+def _window(h: PatientHistory, screenshot: str | None, db: str | None) -> int:
+    from tpforce.cli.wiring import qt_display_problem
+
+    problem = qt_display_problem()
+    if problem:
+        raise UserError(problem)
+    if screenshot is not None and not Path(screenshot).parent.is_dir():
+        raise UserError(f"{Path(screenshot).parent} is not a folder: choose another "
+                        "--screenshot")
+    from tpforce.ui.history_window import show_history
+
+    def log(entry: RecurrenceEntry) -> tuple[bool, PatientHistory]:
+        with HistoryStore.open(db, create=False) as store:
+            added = store.add_recurrence(h.patient, entry)
+            return added, PatientHistory.load(store, h.patient)
+
+    if show_history(h, screenshot, log) != 0:
+        raise UserError(f"could not write the screenshot {screenshot}")
+    if screenshot is not None:
+        print(f"wrote {screenshot} (the history window of {h.patient}, "
+              f"{len(h.visits)} visit(s))")
     return 0
 
 
@@ -260,12 +310,36 @@ def _recordings(folder: Path, skipped: list[Path]) -> list[VisitRecord]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    if args.folder is None:
-        raise UserError("'import' needs a FOLDER: tpforce history import FOLDER")
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder: give the folder holding the visits")
-    records, bad = [], 0
+    if not args.folder:
+        raise UserError("'import' needs a FOLDER: tpforce history import FOLDER...")
+    folders = [Path(f) for f in args.folder]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"{folder} is not a folder: give the folder holding the visits")
+    records: list[VisitRecord] = []
+    bad = 0
+    for folder in folders:
+        bad += _gather(folder, records)
+    named = str(folders[0]) if len(folders) == 1 else f"{len(folders)} folders"
+    if not records:
+        if bad:
+            print(f"{named}: no readable visit; {bad} file(s) skipped")
+            return 2
+        raise UserError(f"no {VISIT_FILE} or recording under {named}: give the folder "
+                        "holding the visits")
+    with HistoryStore.open(args.db, create=True) as store:
+        status = store.index_visits(records)
+        where = store.where
+    counts = {s: status.count(s) for s in ("added", "updated", "unchanged")}
+    print(f"{named}: {len(records)} visit(s) into {where}: {counts['added']} added, "
+          f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+          + (f"; {bad} file(s) skipped" if bad else ""))
+    return 2 if bad else 0
+
+
+def _gather(folder: Path, records: list[VisitRecord]) -> int:
+    """Add the visits under `folder` to `records`; the number of files skipped."""
+    bad = 0
     for path in sorted(folder.rglob(VISIT_FILE)):
         try:
             rec = VisitRecord.from_json(path.read_text(encoding="utf-8"))
@@ -278,18 +352,4 @@ def _import(args: argparse.Namespace) -> int:
         records.append(rec)
     skipped: list[Path] = []
     records += _recordings(folder, skipped)
-    bad += len(skipped)
-    if not records:
-        if bad:
-            print(f"{folder}: no readable visit; {bad} file(s) skipped")
-            return 2
-        raise UserError(f"no {VISIT_FILE} or recording under {folder}: give the folder "
-                        "holding the visits")
-    with HistoryStore.open(args.db, create=True) as store:
-        status = store.index_visits(records)
-        where = store.where
-    counts = {s: status.count(s) for s in ("added", "updated", "unchanged")}
-    print(f"{folder}: {len(records)} visit(s) into {where}: {counts['added']} added, "
-          f"{counts['updated']} updated, {counts['unchanged']} unchanged"
-          + (f"; {bad} file(s) skipped" if bad else ""))
-    return 2 if bad else 0
+    return bad + len(skipped)

@@ -56,6 +56,9 @@ class Pipeline:
     recorder: Recorder | None = None
     patient: str = "anon"  # the pseudonym recordings are named by and carry
     operator: str = ""
+    index_history: bool = True  # a closed recording goes into the history (tpforce.history)
+    history_db: str | None = None  # its store (None: $TPFORCE_HISTORY_DB or the user's file)
+    indexed: list[Any] = field(default_factory=list)  # an IndexResult per closed recording
     record_warning: str = ""  # why recording is not running although asked ("" if fine)
     calibration_notice: str = ""  # what is wrong with the calibration at connect ("" if fine)
 
@@ -132,12 +135,21 @@ class Pipeline:
         return True, f"● REC {rec.path.name} {rec.size_bytes / 1e6:.1f} MB"
 
     def stop_recording(self) -> None:
-        """Stop and close the recording in progress, if any (the points go in its context)."""
+        """Stop and close the recording in progress, if any (the points go in its context),
+        then index its visit into the history (a patient's recording; see history.indexing)."""
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             self.processor.remove_consumer(recorder)
             recorder.close()
             recorder.update_context(points=[p.label for p in self.processor.session.points])
+            if self.index_history:  # the recording is on disk first: a failure costs a line
+                from tpforce.history.indexing import index_recording
+
+                result = index_recording(recorder.path, self.history_db)
+                self.indexed.append(result)
+                if result.status != "skipped":
+                    print(f"tpforce: {'warning: ' if result.failed else ''}{result.line}",
+                          file=sys.stderr, flush=True)
 
     def recorder_switch(self, folder: Path) -> Callable[[bool], str]:
         """The R key's switch: on starts a fresh folder in `folder`, off stops; returns the
@@ -218,7 +230,8 @@ def start_pipeline(
         rate = max(source.nominal_rate_sps, 80.0)
         ring = SampleRing(int(ring_s * rate))
         events = EventQueue()
-        processor = Processor(calibration, Tracker(hold), [ring, events, *consumers])
+        keep = _report_keeper(patient)
+        processor = Processor(calibration, Tracker(hold), [ring, events, *consumers, *keep])
         pipeline = Pipeline(source, processor, ring, events, consumers, list(owned),
                             patient=patient, operator=operator)
         if isinstance(choose, CalibrationChoice):
@@ -227,6 +240,7 @@ def start_pipeline(
             pipeline.start_recording(record)
         elif record_default:  # from the first sample; a failure is a warning, not a stop
             pipeline.start_default_recording(record_dir)
+        _describe(keep, pipeline)
     except BaseException:
         source.close()
         for consumer in late:
@@ -235,6 +249,27 @@ def start_pipeline(
         raise
     held.release(processor)
     return pipeline
+
+
+def _report_keeper(patient: str) -> list[Consumer]:
+    """A patient's session is kept in memory from its first sample for the window's "save
+    report" (tpforce.ui.report_action finds the keeper among the processor's consumers)."""
+    from tpforce.history.indexing import ANONYMOUS
+    from tpforce.report.live import SessionKeeper
+
+    return [SessionKeeper()] if patient != ANONYMOUS else []
+
+
+def _describe(keep: list[Consumer], pipeline: Pipeline) -> None:
+    """Give the keeper the session's context: patient, operator, probe, calibration, start."""
+    import time
+
+    from tpforce.report.live import SessionKeeper
+    from tpforce.report.load import report_context
+
+    for keeper in keep:
+        if isinstance(keeper, SessionKeeper):
+            keeper.context = report_context(pipeline.recording_context(), time.time())
 
 
 def open_pipeline(

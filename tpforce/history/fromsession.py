@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import math
 
-from tpforce.core.session import MdcVerdict
 from tpforce.history.record import Metric, PointRecord, RecordError, VisitRecord
 from tpforce.report.session import ReportError, SessionData, point_views
-
-HISTORY_VERDICT = {MdcVerdict.RISE_BEYOND: "beyond_mdc", MdcVerdict.FALL_BEYOND: "beyond_mdc",
-                   MdcVerdict.WITHIN: "below_mdc", MdcVerdict.TOO_FEW_TRIALS: ""}
-"""The session's MDC verdict in the history's words (its body chart reads the direction
-from the sign of the change)."""
 
 
 def _metrics(values: dict[str, object]) -> dict[str, Metric]:
@@ -52,7 +46,7 @@ def visit_from_session(data: SessionData) -> VisitRecord:
             site=p.site or f"point {p.index}", side=p.side.value if p.side else "",
             ppt_before_n=list(p.trials_before_n), ppt_after_n=list(p.trials_after_n),
             change_n=out.change_n if math.isfinite(out.change_n) else None,
-            verdict=HISTORY_VERDICT.get(out.verdict, "") if out.verdict else "",
+            verdict=out.verdict.value if out.verdict else "",  # the session model's word
             holds=[_metrics(h.to_dict()) for h in p.holds]))
     return VisitRecord(patient=data.pseudonym, visited_at=when,
                        operator=str(data.context.get("operator") or ""),

@@ -8,6 +8,7 @@ import math
 from html import escape
 
 from tpforce.history import bodychart
+from tpforce.history.record import verdict_text
 from tpforce.history.views import (
     CHANGE_CLASSES,
     PatientHistory,
@@ -43,7 +44,7 @@ def _table(h: PatientHistory) -> str:
             if cell is None:
                 cells.append("<td></td><td></td><td></td>")
             else:
-                verdict = escape(cell["verdict"].replace("_", " "))
+                verdict = escape(verdict_text(cell["verdict"]))
                 cells.append(f"<td>{_n(cell['before_n'])}</td><td>{_n(cell['after_n'])}</td>"
                              f"<td title='{verdict}'>{_n(cell['change_n'])}</td>")
         text = [row["notes"]] if row["notes"] else []
@@ -130,8 +131,9 @@ def _nice_step(raw: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def body_chart_svg(h: PatientHistory) -> str:
-    """Front and back outlines with each treated point coloured by its latest PPT change."""
+def body_chart_figures(h: PatientHistory) -> list[tuple[str, str]]:
+    """The front and back outlines as SVG documents, each treated point coloured by its
+    latest PPT change: [(view, svg), ...]."""
     chart = body_chart(h)
     figures = []
     for view, marks in (("front", bodychart.FRONT_MARKS), ("back", bodychart.BACK_MARKS)):
@@ -140,17 +142,25 @@ def body_chart_svg(h: PatientHistory) -> str:
             if p["view"] != view:
                 continue
             tip = (f"{p['point']}: change {_n(p['change_n'])} N "
-                   f"({p['verdict'].replace('_', ' ') or 'no verdict'}, {p['date']})")
+                   f"({verdict_text(p['verdict'])}, {p['date']})")
             dots.append(f"<circle class='site' cx='{p['x']:.0f}' cy='{p['y']:.0f}' r='7' "
                         f"fill='{p['colour']}' stroke='#222'><title>{escape(tip)}</title>"
                         "</circle>")
-        figures.append(
-            f"<div class=fig><svg xmlns='http://www.w3.org/2000/svg' width='200' height='440' "
+        figures.append((view, (
+            f"<svg xmlns='http://www.w3.org/2000/svg' width='200' height='440' "
             f"viewBox='0 0 {bodychart.WIDTH} {bodychart.HEIGHT}' role='img' "
             f"aria-label='body chart, {view}'><path d='{bodychart.OUTLINE}' fill='#f4efe9' "
             f"stroke='#666'/><path d='{marks}' fill='none' stroke='#999'/>{''.join(dots)}"
-            f"</svg><div>{view} (patient's right on the "
-            f"{'left' if view == 'front' else 'right'})</div></div>")
+            "</svg>")))
+    return figures
+
+
+def body_chart_svg(h: PatientHistory) -> str:
+    """Front and back outlines with each treated point coloured by its latest PPT change."""
+    chart = body_chart(h)
+    figures = [f"<div class=fig>{svg}<div>{view} (patient's right on the "
+               f"{'left' if view == 'front' else 'right'})</div></div>"
+               for view, svg in body_chart_figures(h)]
     legend = " ".join(f"<span style='background:{colour}'></span>{escape(text)}"
                       for colour, text in CHANGE_CLASSES.values())
     unplaced = "".join(f"<li>{escape(p['point'])}: change {_n(p['change_n'])} N</li>"

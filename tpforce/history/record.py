@@ -13,12 +13,43 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from tpforce.core.session import MdcVerdict
+
 Metric = float | int | bool
 """A hold metric: a number or a flag (in_band_s, target_s, completed, pct_in_band, cv, ...)."""
 
 FORMAT = "tpforce-visit"
 FORMAT_VERSION = 1
 SIDES = {"L": "L", "LEFT": "L", "R": "R", "RIGHT": "R", "M": "M", "MIDLINE": "M", "": ""}
+
+
+VERDICT_TEXT: dict[str, str] = {
+    MdcVerdict.RISE_BEYOND.value: "PPT rose beyond the detectable change",
+    MdcVerdict.WITHIN.value: "change within the detectable change (not shown to be real)",
+    MdcVerdict.FALL_BEYOND.value: "PPT fell beyond the detectable change",
+    MdcVerdict.TOO_FEW_TRIALS.value: "too few trials for a verdict (two or more on each side)",
+}
+"""The MDC verdicts in the session model's own words (`core.session.MdcVerdict` values), and
+what the live guide, the report and the history say for each: one vocabulary throughout."""
+
+_OLD_VERDICTS = {"below_mdc": MdcVerdict.WITHIN.value, "within_mdc_range": ""}
+"""Words of visit files written before the history used the session model's words."""
+
+
+def normal_verdict(verdict: str, change_n: float | None) -> str:
+    """A verdict in the session model's words: older words ('beyond_mdc', 'below_mdc',
+    'within_mdc_range') translated, anything else kept as given."""
+    word = verdict.strip()
+    if word == "beyond_mdc":
+        if change_n is None or change_n == 0:
+            return ""
+        return (MdcVerdict.RISE_BEYOND if change_n > 0 else MdcVerdict.FALL_BEYOND).value
+    return _OLD_VERDICTS.get(word, word)
+
+
+def verdict_text(verdict: str) -> str:
+    """What the report and the history say for a verdict ('no verdict' when there is none)."""
+    return VERDICT_TEXT.get(verdict, verdict.replace("_", " ") or "no verdict")
 
 
 class RecordError(ValueError):
@@ -84,7 +115,7 @@ class PointRecord:
                 self.change_n = after - before
         else:
             self.change_n = _finite(self.change_n, "change_n")
-        self.verdict = _text(self.verdict, "verdict")
+        self.verdict = normal_verdict(_text(self.verdict, "verdict"), self.change_n)
         self.notes = _text(self.notes, "notes")
         for hold in self.holds:
             if not isinstance(hold, dict):

@@ -12,18 +12,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from tpforce.core.session import MdcVerdict
 from tpforce.history.bodychart import place
-from tpforce.history.record import RecurrenceEntry
+from tpforce.history.record import VERDICT_TEXT, RecurrenceEntry, normal_verdict
 from tpforce.history.store import HistoryStore, PptRow, VisitRow
 
-# Body-chart classes of the latest PPT change, each with its fill colour. The verdict strings
-# are the session model's MDC verdicts; any other verdict is classed by the sign alone.
+# Body-chart classes of the latest PPT change, each with its fill colour and legend. Three
+# are the session model's MDC verdicts themselves; a change without a verdict (too few
+# trials, or a verdict this version does not know) is classed by its sign alone.
 CHANGE_CLASSES: dict[str, tuple[str, str]] = {
-    "rise_beyond_mdc": ("#1a9850", "PPT rose beyond the MDC range"),
-    "rise": ("#91cf60", "PPT rose (within the MDC range, or no verdict)"),
-    "below_mdc": ("#bdbdbd", "change smaller than the MDC"),
-    "fall": ("#fc8d59", "PPT fell (within the MDC range, or no verdict)"),
-    "fall_beyond_mdc": ("#d73027", "PPT fell beyond the MDC range"),
+    MdcVerdict.RISE_BEYOND.value: ("#1a9850", VERDICT_TEXT[MdcVerdict.RISE_BEYOND.value]),
+    "rise": ("#91cf60", "PPT rose (no verdict: too few trials)"),
+    MdcVerdict.WITHIN.value: ("#bdbdbd", VERDICT_TEXT[MdcVerdict.WITHIN.value]),
+    "fall": ("#fc8d59", "PPT fell (no verdict: too few trials)"),
+    MdcVerdict.FALL_BEYOND.value: ("#d73027", VERDICT_TEXT[MdcVerdict.FALL_BEYOND.value]),
     "not_measured": ("#ffffff", "no before/after PPT yet"),
 }
 
@@ -40,8 +42,8 @@ class PatientHistory:
     @classmethod
     def load(cls, store: HistoryStore, patient: str) -> PatientHistory:
         """Read one patient's history from the store (UnknownPatient if none)."""
-        return cls(patient, store.visit_dates(patient), store.ppt_rows(patient),
-                   store.recurrence(patient))
+        visits, rows = store.patient_view(patient)
+        return cls(patient, visits, rows, store.recurrence(patient))
 
     def point_labels(self) -> list[str]:
         """Every point treated, in the order first treated."""
@@ -53,15 +55,17 @@ def _date(visited_at: str) -> dt.date:
 
 
 def classify(change_n: float | None, verdict: str) -> str:
-    """The body-chart class of a PPT change and its verdict (a key of CHANGE_CLASSES)."""
+    """The body-chart class of a PPT change and its verdict (a key of CHANGE_CLASSES): the
+    session model's verdict word itself, or without one the change's sign."""
     if change_n is None:
         return "not_measured"
-    if verdict == "below_mdc" or change_n == 0:
-        return "below_mdc"
-    beyond = verdict == "beyond_mdc"
-    if change_n > 0:
-        return "rise_beyond_mdc" if beyond else "rise"
-    return "fall_beyond_mdc" if beyond else "fall"
+    word = normal_verdict(verdict, change_n)
+    if word in (MdcVerdict.RISE_BEYOND.value, MdcVerdict.FALL_BEYOND.value,
+                MdcVerdict.WITHIN.value):
+        return word
+    if change_n == 0:
+        return MdcVerdict.WITHIN.value
+    return "rise" if change_n > 0 else "fall"
 
 
 def history_table(h: PatientHistory) -> dict[str, Any]:
@@ -70,7 +74,8 @@ def history_table(h: PatientHistory) -> dict[str, Any]:
     cells: dict[int, dict[str, dict[str, Any]]] = {v.id: {} for v in h.visits}
     for r in h.rows:
         cells[r.visit_id][r.label] = {"before_n": r.before_n, "after_n": r.after_n,
-                                      "change_n": r.change_n, "verdict": r.verdict,
+                                      "change_n": r.change_n,
+                                      "verdict": normal_verdict(r.verdict, r.change_n),
                                       "trials_before": r.trials_before,
                                       "trials_after": r.trials_after, "notes": r.notes}
     rows = [{"visit": n + 1, "visited_at": v.visited_at, "operator": v.operator,
@@ -124,7 +129,8 @@ def body_chart(h: PatientHistory) -> dict[str, Any]:
     for label, r in latest.items():
         cls = classify(r.change_n, r.verdict)
         item = {"point": label, "site": r.site, "side": r.side, "change_n": r.change_n,
-                "verdict": r.verdict, "class": cls, "colour": CHANGE_CLASSES[cls][0],
+                "verdict": normal_verdict(r.verdict, r.change_n), "class": cls,
+                "colour": CHANGE_CLASSES[cls][0],
                 "date": _date(r.visited_at).isoformat()}
         where = place(r.site, r.side)
         if where is None:

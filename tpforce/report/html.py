@@ -18,16 +18,12 @@ import numpy as np
 
 from tpforce.core import events as ev
 from tpforce.core.session import MdcVerdict, Outcome
+from tpforce.history.record import VERDICT_TEXT as WORDS
 from tpforce.history.record import RecordError, check_pseudonym
 from tpforce.report.session import PointView, ReportError, SessionData, point_views, side_text
 from tpforce.ui import report_plots as plots
 
-VERDICT_TEXT = {
-    MdcVerdict.RISE_BEYOND: "PPT rose beyond the detectable change",
-    MdcVerdict.WITHIN: "change within the detectable change (not shown to be real)",
-    MdcVerdict.FALL_BEYOND: "PPT fell beyond the detectable change",
-    MdcVerdict.TOO_FEW_TRIALS: "too few trials for a verdict (two or more on each side)",
-}
+VERDICT_TEXT = {v: WORDS[v.value] for v in MdcVerdict}  # the history says the same
 
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10.5pt; color: #222;

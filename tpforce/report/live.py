@@ -25,7 +25,8 @@ class SessionKeeper:
     """A consumer that keeps copies of the calibrated batches and every event (about 5 MB
     for 20 minutes at 80 SPS). Thread-safe: the source thread feeds it, any thread reads."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: dict[str, Any] | None = None) -> None:
+        self.context: dict[str, Any] = dict(context or {})  # the session's own context
         self._lock = threading.Lock()
         self._batches: list[np.ndarray] = []
         self._events: list[Event] = []
@@ -45,11 +46,12 @@ class SessionKeeper:
         """Nothing to release: what was kept stays readable."""
 
     def session(self, context: dict[str, Any] | None = None, source: str = "") -> SessionData:
-        """The session so far, with its context (pseudonym, operator, date, probe, ...)."""
+        """The session so far, with its context (pseudonym, operator, date, probe, ...):
+        the keeper's own, with `context` added over it."""
         with self._lock:
             batches, events = list(self._batches), list(self._events)
         samples = np.concatenate(batches) if batches else empty_batch(0)
-        return SessionData(samples, events, dict(context or {}), source)
+        return SessionData(samples, events, {**self.context, **(context or {})}, source)
 
 
 def save_report(session: SessionKeeper | SessionData | str | os.PathLike[str],

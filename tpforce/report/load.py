@@ -47,22 +47,32 @@ def load_session(path: str | os.PathLike[str]) -> SessionData:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{folder}: cannot be read ({exc})") from None
     meta: dict[str, Any] = reader.meta if reader.version < 2 else reader.context
-    context = {k: meta[k] for k in CONTEXT_KEYS if k in meta}
-    if reader.version >= 2:  # version 2 names them patient, hold_config, calibration
-        if meta.get("patient"):
-            context.setdefault("pseudonym", meta["patient"])
-        if isinstance(meta.get("hold_config"), dict):
-            context.setdefault("settings", meta["hold_config"])
-        cal = meta.get("calibration")
-        if isinstance(cal, dict) and "record" not in cal:
-            context["calibration"] = {**cal, "record": cal.get("serial") or "the probe's own"}
-        started = reader.doc.get("started_unix")
-        if "date" not in context and isinstance(started, (int, float)) and started > 0:
-            context["date"] = dt.datetime.fromtimestamp(started).replace(
-                microsecond=0).isoformat()
+    if reader.version >= 2:
+        context = report_context(meta, reader.doc.get("started_unix"))
+    else:
+        context = {k: meta[k] for k in CONTEXT_KEYS if k in meta}
+        if "device" in meta:
+            context.setdefault("device", meta["device"])
     if "date" not in context and isinstance(meta.get("created_unix"), (int, float)):
         context["date"] = dt.datetime.fromtimestamp(meta["created_unix"]).replace(
             microsecond=0).isoformat()
+    return SessionData(samples, events, context, str(folder))
+
+
+def report_context(meta: dict[str, Any], started_unix: object = None) -> dict[str, Any]:
+    """A report's context from a version-2 recording context (`Pipeline.recording_context`,
+    which names them patient, hold_config, calibration) and when it started."""
+    context = {k: meta[k] for k in CONTEXT_KEYS if k in meta}
+    if meta.get("patient"):
+        context.setdefault("pseudonym", meta["patient"])
+    if isinstance(meta.get("hold_config"), dict):
+        context.setdefault("settings", meta["hold_config"])
+    cal = meta.get("calibration")
+    if isinstance(cal, dict) and "record" not in cal:
+        context["calibration"] = {**cal, "record": cal.get("serial") or "the probe's own"}
+    if "date" not in context and isinstance(started_unix, (int, float)) and started_unix > 0:
+        context["date"] = dt.datetime.fromtimestamp(started_unix).replace(
+            microsecond=0).isoformat()
     if "device" in meta:
         context.setdefault("device", meta["device"])
-    return SessionData(samples, events, context, str(folder))
+    return context

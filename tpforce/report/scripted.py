@@ -9,6 +9,7 @@ phase key and three after-trials.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -81,12 +82,17 @@ def run_session(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
     return run_script(points, seed, consumers, ctx)[0]
 
 
-def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
-               consumers: list[Consumer] | None = None,
-               ctx: dict[str, Any] | None = None) -> tuple[SessionData, Processor]:
-    """`run_session`, with the closed Processor (its `session` is the live session model)."""
-    steps: list[Step] = []
-    commands: list[tuple[float, Callable[[Processor], object]]] = []
+Command = tuple[float, Callable[[Processor], object]]
+"""A therapist's key at a time on the sample timeline (seconds), as a Processor call."""
+
+
+def script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, lead_s: float = 0.0
+           ) -> tuple[list[Step], list[Command]]:
+    """The hand's steps and the therapist's keys (next point, then the after phase) of the
+    session; `lead_s` of rest first (a probe streams a little after it starts)."""
+    steps: list[Step] = [Step(lead_s, 0.0)] if lead_s > 0 else []
+    commands: list[Command] = []
+
     def go_to(p: ScriptPoint) -> Callable[[Processor], object]:
         return lambda proc: proc.next_point(p.site, p.side)
 
@@ -97,10 +103,42 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
         commands.append((sum(s.duration_s for s in steps) - 1.0,
                          lambda proc: proc.set_phase("after")))
         steps += _trial(p.after_n) * 3
+    return steps, sorted(commands, key=lambda c: c[0])
+
+
+class ScriptedTherapist:
+    """A consumer that presses the script's keys when the samples reach their times, as the
+    window's keys would (set `processor` once the pipeline runs)."""
+
+    def __init__(self, commands: list[Command]) -> None:
+        self.processor: Processor | None = None
+        self.pending = sorted(commands, key=lambda c: c[0])
+        self.t_s = -math.inf  # the last sample's time seen
+
+    def on_batch(self, batch: np.ndarray) -> None:
+        """Give every key whose time the batch reached."""
+        if len(batch) == 0:
+            return
+        self.t_s = float(batch["t_s"][-1])
+        while self.processor is not None and self.pending and self.pending[0][0] <= self.t_s:
+            self.pending.pop(0)[1](self.processor)
+
+    def on_event(self, event: object) -> None:
+        """The script does not listen."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
+               consumers: list[Consumer] | None = None,
+               ctx: dict[str, Any] | None = None) -> tuple[SessionData, Processor]:
+    """`run_session`, with the closed Processor (its `session` is the live session model)."""
+    steps, commands = script(points)
     intent = ScriptedIntent(steps, loop=False)
     t = np.arange(0.0, intent.period_s, 1.0 / SPS)
     want, button = intent.at(t)
-    force = Hand(seed=seed, cv=0.01, tremor_frac=0.004).apply(t, want)
+    force = hand(seed).apply(t, want)
     raw = empty_batch(len(t))
     raw["t_s"] = t
     raw["t_host_s"] = t
@@ -109,7 +147,7 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
     raw["flags"] = np.where(button, SampleFlag.BUTTON, 0).astype(np.uint16)
     keep = SessionKeeper()
     proc = Processor(CALIBRATION, Tracker(HoldConfig()), [keep, *(consumers or [])])
-    pending = sorted(commands, key=lambda c: c[0])
+    pending = list(commands)
     pos, chunk = 0, SPS // 10
     while pos < len(raw):
         proc.on_batch(raw[pos:pos + chunk].copy())
@@ -118,6 +156,11 @@ def run_script(points: tuple[ScriptPoint, ...] = DEFAULT_POINTS, seed: int = 1,
             pending.pop(0)[1](proc)
     proc.close()
     return keep.session(ctx if ctx is not None else context()), proc
+
+
+def hand(seed: int = 1) -> Hand:
+    """The script's steady hand (1 % CV, a little tremor)."""
+    return Hand(seed=seed, cv=0.01, tremor_frac=0.004)
 
 
 def session_minutes(minutes: float, hold_s: float = 90.0) -> tuple[ScriptPoint, ...]:

@@ -36,6 +36,7 @@ from tpforce.ui.alarms import AlarmRelay, SoundDirector
 from tpforce.ui.guide import GuidePanel, guide_view, hold_summary, value_text
 from tpforce.ui.points import PointPanel
 from tpforce.ui.readout import ForceReadout, HoldRing
+from tpforce.ui.report_action import ReportAction
 from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink, StatusInfo
@@ -130,6 +131,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             "record": self.toggle_recording, "fullscreen": self.toggle_fullscreen,
             "mute": self.toggle_mute, "unit": self.next_unit,
         })
+        self.report = ReportAction(self, processor)  # Ctrl+S: the session's report
         self.menus = settings_menu(self, self.settings, self.apply)
         self.calibration_dialog: QtWidgets.QDialog | None = None
         self.calibration_action = QtWidgets.QAction("Calibration of the probe…", self)
