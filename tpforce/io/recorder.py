@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import io
 import itertools
 import json
@@ -86,11 +87,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A class's resolved field types, worked out once per class (resolving them costs more
+    than decoding the event)."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, once per class."""
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _rebuild(value: Any, kind: Any) -> Any:
     """The inverse of `_plain` for a field of type `kind`."""
     if isinstance(value, dict) and value.get("__type__") in NESTED:
         cls = NESTED[value["__type__"]]
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         return cls(**{k: _rebuild(v, hints.get(k)) for k, v in value.items() if k != "__type__"})
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return kind[value]
@@ -110,10 +124,10 @@ def event_from_dict(data: dict[str, Any]) -> ev.Event | None:
     cls = getattr(ev, str(data.get("type")), None)
     if not (isinstance(cls, type) and issubclass(cls, ev.Event)):
         return None
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     try:
-        return cls(**{f.name: _rebuild(data[f.name], hints.get(f.name))
-                      for f in dataclasses.fields(cls) if f.name in data})
+        return cls(**{name: _rebuild(data[name], hints.get(name))
+                      for name in _field_names(cls) if name in data})
     except (TypeError, KeyError, ValueError):
         return None
 
