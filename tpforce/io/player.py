@@ -85,6 +85,15 @@ class _Positioned(Collector):
         self.at.append(self.samples)
 
 
+def applied_at(at: int, event: Event) -> int:
+    """Where a recorded item goes back in: an input after the sample it names (an input
+    made from inside a delivery, by a consumer, is recorded before that batch reaches the
+    recorder, so its `i` is smaller), anything else at its recorded position."""
+    if isinstance(event, Input) and event.sample >= 0:
+        return max(at, event.sample + 1)
+    return at
+
+
 def recompute_recording(reader: RecordingReader, config: HoldConfig | None = None,
                         band: Band | None = None,
                         inputs: Callable[[Input], Input | None] | None = None) -> Recompute:
@@ -107,6 +116,7 @@ def recompute_recording(reader: RecordingReader, config: HoldConfig | None = Non
         is_input = isinstance(event, Input)
         if not is_input and type(event).__name__ not in SOURCE_EVENTS:
             continue  # a decision: recomputed, not fed
+        at = applied_at(at, event)
         if at > pos:
             proc.on_batch(np.array(samples[pos:at]))
             pos = at
@@ -288,8 +298,11 @@ class PlayerSource:
                  tick_s: float = 0.02) -> None:
         self.reader = RecordingReader(Path(path))
         self.samples = np.array(self.reader.samples())
-        self.items = [(at, e) for at, e in self.reader.events()
-                      if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS]
+        self.items: list[tuple[int, Event]] = []
+        for at, e in self.reader.events():
+            if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS:
+                last = self.items[-1][0] if self.items else 0
+                self.items.append((max(last, applied_at(at, e)), e))
         self.calibration_, self.config, self.band = settings_of(self.reader)
         self.sink = sink
         self.stale_s = 10.0  # a paused replay is not a lost signal

@@ -12,6 +12,7 @@ muted by default.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui.actions import PRESET_NAMES
+from tpforce.ui.app import STOP_SIGNALS
 from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink
@@ -245,6 +247,8 @@ class ReplayWindow(LiveWindow):
         self.table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.Stretch)
+        header.setSectionResizeMode(len(WHAT_IF_COLUMNS) - 1,
+                                    QtWidgets.QHeaderView.ResizeToContents)
         lay.addWidget(self.table, stretch=1)
         reset = QtWidgets.QPushButton("back to the recorded settings")
         reset.clicked.connect(self.clear_what_if)
@@ -452,18 +456,31 @@ def run_replay_window(processor: Processor, ring: SampleRing, events: EventQueue
 
     if options.duration_s is not None:
         QtCore.QTimer.singleShot(int(options.duration_s * 1000), finish)
-    print("tpforce: replay window open; close it to stop", file=sys.stderr, flush=True)
-    wake = QtCore.QTimer()
+    interrupted: list[int] = []
+
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        # Quitting is posted to the event loop: Ctrl-C or SIGTERM closes the window cleanly.
+        interrupted.append(signum)
+        QtCore.QTimer.singleShot(0, stop)
+
+    def stop() -> None:
+        window.close()
+        app.quit()
+
+    previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
+    print("tpforce: replay window open; close it or press Ctrl-C to stop", file=sys.stderr,
+          flush=True)
+    wake = QtCore.QTimer()  # gives Python control every 100 ms, for its signal handlers
     wake.timeout.connect(lambda: None)
     wake.start(100)
     try:
         app.exec_()
-    except KeyboardInterrupt:
-        return 130
     finally:
         wake.stop()
         window.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)
         return 1
-    return 0
+    return 130 if interrupted else 0
