@@ -190,9 +190,11 @@ def test_seeking_back_gives_the_state_of_playing_straight_there(
         w_a.seek(a.player.end_t)  # to the end: every decision made
         mark = len(tap_a.events)
         w_a.seek(target)  # and back
-        while b.player.position_t() < target:  # played forward in small steps
+        end = int(np.searchsorted(b.player.samples["t_s"], target, side="right"))
+        while b.player.pos + 7 <= end:  # played forward in small steps, never past it
             b.player.step(7)
         b.player.seek(target)
+        assert b.player.pos == end == a.player.pos
         sa, sb = _state(w_a), _state(w_b)
         assert sa[:3] == sb[:3]
         assert np.array_equal(sa[3]["t_s"], sb[3]["t_s"])
