@@ -267,3 +267,27 @@ def test_a_what_if_band_rescores_the_holds_beside_the_recorded_ones(
     assert rows[0][2:] == _cells(recorded[0])
     window.clear_what_if()
     assert not window.what_if_box.isVisible()
+
+
+def test_the_transport_keys_play_pause_step_and_change_speed(qtbot, replay: Replay,
+                                                             tmp_path: Path) -> None:
+    window, tap = make_window(qtbot, replay, tmp_path)
+    player = replay.player
+    assert player.paused and player.pos == 0
+    qtbot.keyClick(window, QtCore.Qt.Key_Period)  # step: 0.1 s of samples at 80 SPS
+    assert player.pos == 8 and player.paused
+    qtbot.keyClick(window, QtCore.Qt.Key_BracketRight)
+    assert player.speed == 2.0 and window.speed_box.currentText() == "2x"
+    qtbot.keyClick(window, QtCore.Qt.Key_K)
+    assert not player.paused
+    qtbot.waitUntil(lambda: player.pos > 8, timeout=5000)  # it plays
+    qtbot.keyClick(window, QtCore.Qt.Key_K)
+    assert player.paused
+    at = player.pos
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)  # 5 s ahead
+    assert player.position_t() >= player.samples["t_s"][at - 1] + 4.9
+    qtbot.keyClick(window, QtCore.Qt.Key_Left)  # and back (to within a sample: times are
+    assert abs(player.pos - at) <= 1  # the device's, not multiples of 5 s)
+    window.refresh()
+    assert window.position.text().endswith("paused")
+    assert tap.samples > 0
