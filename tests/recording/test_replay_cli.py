@@ -85,3 +85,16 @@ def test_the_window_saves_a_screenshot_paused_inside_a_hold(scripted: Path,
     assert result.returncode == 0, result.stderr
     image = QtGui.QImage(str(shot))
     assert not image.isNull() and image.width() >= 1000
+
+
+def test_a_version_1_recording_cannot_be_replayed_and_says_why(tmp_path: Path) -> None:
+    from tpforce.core.samples import empty_batch
+
+    from .helpers import write_v1
+
+    batch = empty_batch(3)
+    batch["t_s"] = [0.0, 0.0125, 0.025]
+    path = tmp_path / "old.tpfrec"
+    write_v1(path, [batch])
+    line = _one_line_exit_2(tpforce(str(path), tmp=tmp_path))
+    assert "old.tpfrec" in line and "version-1" in line
