@@ -399,7 +399,8 @@ class ReplayWindow(LiveWindow):
         label = "▶ play (K)" if self.source.paused else "❚❚ pause (K)"
         if self.play_button.text() != label:
             self.play_button.setText(label)
-        self.timeline.set_position(now)
+        if not self.timeline.dragging:
+            self.timeline.set_position(now)
 
     def refresh(self) -> None:
         """The live window's refresh, then the position on the transport and timeline."""

@@ -62,7 +62,8 @@ def marks_from_events(events: Iterable[Event], end_s: float) -> list[Mark]:
 
 
 class Timeline(QtWidgets.QWidget):
-    """A bar from the recording's first to last sample; click or drag on it to seek."""
+    """A bar from the recording's first to last sample; click on it, or drag and let go,
+    to seek."""
 
     seek = QtCore.pyqtSignal(float)
     """Emitted with the recording time clicked."""
@@ -75,6 +76,8 @@ class Timeline(QtWidgets.QWidget):
         self.start_s, self.end_s = start_s, max(end_s, start_s + 1e-6)
         self.marks = marks
         self.position_s = start_s
+        self._pressed_s = start_s
+        self.dragging = False  # the button is held on the bar: the window leaves the line be
         self.setMinimumHeight(54)
         self.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Fixed)
         self.setMouseTracking(True)
@@ -107,14 +110,25 @@ class Timeline(QtWidgets.QWidget):
     def mousePressEvent(self, event: QtGui.QMouseEvent | None) -> None:
         """Seek to the time clicked."""
         if event is not None and event.button() == QtCore.Qt.LeftButton:
-            self.seek.emit(self.t_of(event.x()))
+            self._pressed_s = self.t_of(event.x())
+            self.dragging = True
+            self.seek.emit(self._pressed_s)
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent | None) -> None:
+        """The end of a drag seeks to where the button was let go."""
+        if event is not None and event.button() == QtCore.Qt.LeftButton:
+            self.dragging = False
+            t = self.t_of(event.x())
+            if abs(self.x_of(t) - self.x_of(self._pressed_s)) >= 1.0:
+                self.seek.emit(t)
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent | None) -> None:
-        """Dragging with the button held seeks too; hovering names the mark under it."""
+        """Dragging moves the position line (the seek comes at release: going back runs
+        the recording again from its start); hovering names the mark under it."""
         if event is None:
             return
         if event.buttons() & QtCore.Qt.LeftButton:
-            self.seek.emit(self.t_of(event.x()))
+            self.set_position(self.t_of(event.x()))
             return
         near = [m for m in self.marks
                 if (m.end_s is not None and self.x_of(m.t_s) <= event.x() <= self.x_of(m.end_s))
