@@ -291,3 +291,27 @@ def test_the_transport_keys_play_pause_step_and_change_speed(qtbot, replay: Repl
     window.refresh()
     assert window.position.text().endswith("paused")
     assert tap.samples > 0
+
+
+def test_sound_follows_the_replay_and_what_a_seek_passes_makes_none(
+        qtbot, replay: Replay, recording: Path, tmp_path: Path) -> None:
+    from PyQt5 import QtWidgets
+
+    from tpforce.core.events import HoldCompleted
+    from tpforce.ui.tones import Cue
+
+    window, _ = make_window(qtbot, replay, tmp_path)
+    done = next(e for _, e in RecordingReader(recording).events()
+                if isinstance(e, HoldCompleted))
+
+    def chimes() -> int:
+        return sum(c.cue is Cue.HOLD_COMPLETE for c in window.player.log)
+
+    window.seek(done.t_s + 0.5)  # past the hold's completion at once
+    QtWidgets.QApplication.processEvents()
+    assert chimes() == 0
+    window.seek(done.t_s - 0.5)  # back, and play through it
+    window.set_speed(8.0)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: chimes() == 1, timeout=5000)
+    assert window.player.muted  # requested, logged, not heard: muted by default
