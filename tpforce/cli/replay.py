@@ -247,11 +247,11 @@ def run_window(args: argparse.Namespace, changes: dict[str, Any]) -> int:
         raise UserError("replay one recording at a time in the window (--verify takes many)")
     if not 0.25 <= args.speed <= 8:
         raise UserError("--speed is from 0.25 to 8")
-    problem = qt_display_problem()
-    if problem:
-        raise UserError(problem)
-    replay = open_replay(args.files[0], args.speed)
+    replay = open_replay(args.files[0], args.speed)  # a bad file is said first
     with replay.pipeline as pipeline:
+        if qt_display_problem():
+            raise UserError("no display available: --what-if and --verify print text, or "
+                            "set QT_QPA_PLATFORM=offscreen to render without a screen")
         from tpforce.ui import settings as settings_io
         from tpforce.ui.replay import ReplayOptions, run_replay_window
         from tpforce.ui.status import LiveLink
