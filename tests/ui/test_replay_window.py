@@ -278,10 +278,10 @@ def test_the_transport_keys_play_pause_step_and_change_speed(qtbot, replay: Repl
     assert player.pos == 8 and player.paused
     qtbot.keyClick(window, QtCore.Qt.Key_BracketRight)
     assert player.speed == 2.0 and window.speed_box.currentText() == "2x"
-    qtbot.keyClick(window, QtCore.Qt.Key_K)
+    qtbot.keyClick(window, QtCore.Qt.Key_Return)
     assert not player.paused
     qtbot.waitUntil(lambda: player.pos > 8, timeout=5000)  # it plays
-    qtbot.keyClick(window, QtCore.Qt.Key_K)
+    qtbot.keyClick(window, QtCore.Qt.Key_Return)
     assert player.paused
     at = player.pos
     qtbot.keyClick(window, QtCore.Qt.Key_Right)  # 5 s ahead

@@ -42,6 +42,8 @@ LOCKED = {"mark": "Space (mark threshold)", "tare": "T (tare)",
           "delete": "Backspace (delete trial)", "phase": "P (next phase)",
           "hold": "H (start / stop hold)", "next": "N (next point)", "record": "R (record)"}
 """The live window's keys that would feed a session, locked in a replay."""
+LOCKED_ATTRIBUTES = {"calibration_action": "the probe's calibration"}
+"""Other actions of the live window, where it has them, that reach a device: locked too."""
 SESSION_SETTINGS = frozenset({"band_preset", "custom_lo_pct", "custom_hi_pct", "target_s",
                               "hold_mode", "grace_s"})
 """Settings that change a session; in a replay they are a what-if."""
@@ -141,8 +143,13 @@ class ReplayWindow(LiveWindow):
                          player=player, title=f"tpforce REPLAY - {info.file}",
                          max_rate_sps=max_rate_sps)
         self._ring_capacity = ring._capacity
-        for name, words in LOCKED.items():
-            action = self.actions_[name]
+        actions: dict[str, QtWidgets.QAction | None] = {
+            name: self.actions_.get(name) for name in LOCKED}
+        actions.update({name: getattr(self, name, None) for name in LOCKED_ATTRIBUTES})
+        for name, action in actions.items():
+            if action is None:
+                continue
+            words = LOCKED.get(name) or LOCKED_ATTRIBUTES[name]
             action.triggered.disconnect()
             action.triggered.connect(lambda _=False, w=words: self.locked(w))
             action.setText(f"{action.text()} (locked in a replay)")
@@ -199,7 +206,7 @@ class ReplayWindow(LiveWindow):
 
     def _transport(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
-        self.play_button = QtWidgets.QPushButton("▶ play (K)")
+        self.play_button = QtWidgets.QPushButton("▶ play (Enter)")
         self.play_button.clicked.connect(self.toggle_play)
         back = QtWidgets.QPushButton("◀ 5 s (←)")
         back.clicked.connect(lambda: self.jump(-5.0))
@@ -220,7 +227,8 @@ class ReplayWindow(LiveWindow):
         row.addWidget(QtWidgets.QLabel("speed ([ ])"))
         row.addWidget(self.speed_box)
         row.addWidget(self.position, stretch=1)
-        for key, handler in (("K", self.toggle_play), (".", self.step),
+        for key, handler in (("Return", self.toggle_play), ("Enter", self.toggle_play),
+                             (".", self.step),
                              ("Left", lambda: self.jump(-5.0)),
                              ("Right", lambda: self.jump(5.0)),
                              ("[", lambda: self.change_speed(-1)),
@@ -337,7 +345,7 @@ class ReplayWindow(LiveWindow):
     # -- transport ------------------------------------------------------------------------
 
     def toggle_play(self) -> None:
-        """K: play or pause."""
+        """Enter: play or pause."""
         self.source.pause(not self.source.paused)
         self._show_position()
 
@@ -396,7 +404,7 @@ class ReplayWindow(LiveWindow):
         text = f"{_clock(now - t0)} / {_clock(self.source.end_t - t0)} · {state}"
         if text != self.position.text():
             self.position.setText(text)
-        label = "▶ play (K)" if self.source.paused else "❚❚ pause (K)"
+        label = "▶ play (Enter)" if self.source.paused else "❚❚ pause (Enter)"
         if self.play_button.text() != label:
             self.play_button.setText(label)
         if not self.timeline.dragging:
