@@ -119,9 +119,3 @@ def test_a_truncated_recording_reads_up_to_its_last_record_with_a_warning(
     assert "samples.bin: truncated" in err
     rows = (tmp_path / "cut.csv").read_text().splitlines()
     assert len(rows) - 1 == keep // 38
-
-
-def test_replay_without_verify_says_what_this_version_can_do(
-        scripted: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    err = _err(capsys, ["replay", str(scripted)])
-    assert "replay --verify FILE" in err and "headless only" in err

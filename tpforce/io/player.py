@@ -1,5 +1,6 @@
 """Plays a recording back: a headless recompute of its decisions (`recompute_recording`,
-`verify`) and a re-timed source for the live window (`PlayerSource`).
+`verify`), a rescoring with other settings beside the recorded result (`what_if`) and a
+re-timed source for the live window (`PlayerSource`).
 
 A recompute feeds the raw samples, the operator's inputs and the source's events (signal
 lost, resets) into a fresh Processor at the sample positions where they happened, with the
@@ -22,7 +23,8 @@ import numpy as np
 
 from tpforce.core.band import Band
 from tpforce.core.calibration import Calibration
-from tpforce.core.events import Event, Input
+from tpforce.core.events import Event, HoldScored, Input, InputKind
+from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.replay import Collector
 from tpforce.core.tracker import HoldConfig, Tracker
@@ -83,6 +85,15 @@ class _Positioned(Collector):
         self.at.append(self.samples)
 
 
+def applied_at(at: int, event: Event) -> int:
+    """Where a recorded item goes back in: an input after the sample it names (an input
+    made from inside a delivery, by a consumer, is recorded before that batch reaches the
+    recorder, so its `i` is smaller), anything else at its recorded position."""
+    if isinstance(event, Input) and event.sample >= 0:
+        return max(at, event.sample + 1)
+    return at
+
+
 def recompute_recording(reader: RecordingReader, config: HoldConfig | None = None,
                         band: Band | None = None,
                         inputs: Callable[[Input], Input | None] | None = None) -> Recompute:
@@ -105,6 +116,7 @@ def recompute_recording(reader: RecordingReader, config: HoldConfig | None = Non
         is_input = isinstance(event, Input)
         if not is_input and type(event).__name__ not in SOURCE_EVENTS:
             continue  # a decision: recomputed, not fed
+        at = applied_at(at, event)
         if at > pos:
             proc.on_batch(np.array(samples[pos:at]))
             pos = at
@@ -162,12 +174,123 @@ def verify(path: str | os.PathLike[str]) -> tuple[str | None, list[str]]:
     return first_difference(result), warnings
 
 
+WHAT_IF_KEYS = ("band_preset", "custom_lo_pct", "custom_hi_pct", "target_s", "hold_mode",
+                "grace_s")
+"""The settings a what-if may change (the names the live window's settings use)."""
+
+_REPLACED_BY = {"band_preset": (InputKind.BAND_PRESET, InputKind.BAND_CUSTOM),
+                "custom_lo_pct": (InputKind.BAND_PRESET, InputKind.BAND_CUSTOM),
+                "custom_hi_pct": (InputKind.BAND_PRESET, InputKind.BAND_CUSTOM),
+                "target_s": (InputKind.TARGET,), "hold_mode": (InputKind.HOLD_MODE,),
+                "grace_s": (InputKind.GRACE,)}
+
+
+def what_if_config(config: HoldConfig, changes: dict[str, Any]) -> HoldConfig:
+    """`config` with a what-if's changes: a band preset, a custom band in % of the PPT
+    (custom_lo_pct/custom_hi_pct), target, hold mode, grace; ValueError on a bad one."""
+    unknown = set(changes) - set(WHAT_IF_KEYS)
+    if unknown:
+        raise ValueError(f"a what-if changes {', '.join(WHAT_IF_KEYS)}, not "
+                         f"{', '.join(sorted(unknown))}")
+    new: dict[str, Any] = {}
+    if "band_preset" in changes:
+        new["band_preset"] = str(changes["band_preset"])
+    if "custom_lo_pct" in changes or "custom_hi_pct" in changes:
+        lo = float(changes.get("custom_lo_pct", config.band_lo_frac * 100))
+        hi = float(changes.get("custom_hi_pct", config.band_hi_frac * 100))
+        if not 0 < lo < hi <= 100:
+            raise ValueError(f"a band is two numbers from 0 to 100 with the lower first, "
+                             f"not {lo:g}-{hi:g}")
+        new["band_lo_frac"], new["band_hi_frac"] = lo / 100.0, hi / 100.0
+        new.setdefault("band_preset", "custom")
+    if "target_s" in changes:
+        if not float(changes["target_s"]) > 0:
+            raise ValueError("the target must be a positive number of seconds")
+        new["target_s"] = float(changes["target_s"])
+    if "hold_mode" in changes:
+        if changes["hold_mode"] not in ("cumulative", "continuous"):
+            raise ValueError(f"hold mode is cumulative or continuous, not "
+                             f"{changes['hold_mode']!r}")
+        new["mode"] = str(changes["hold_mode"])
+    if "grace_s" in changes:
+        if not float(changes["grace_s"]) >= 0:
+            raise ValueError("the grace time must be a number of seconds >= 0")
+        new["grace_s"] = float(changes["grace_s"])
+    if "band_preset" in new:
+        from tpforce.core.band import BandPreset
+
+        BandPreset.parse(new["band_preset"])  # ValueError for an unknown preset
+    return dataclasses.replace(config, **new)
+
+
+@dataclass(frozen=True)
+class HoldComparison:
+    """One hold as recorded and as rescored by a what-if (None: no such hold there)."""
+
+    recorded: HoldMetrics | None
+    what_if: HoldMetrics | None
+
+
+def recorded_holds(reader: RecordingReader) -> list[HoldMetrics]:
+    """The holds as the recording scored them (its HoldScored decisions), in order."""
+    return [e.metrics for _, e in reader.events()
+            if isinstance(e, HoldScored) and isinstance(e.metrics, HoldMetrics)]
+
+
+def pair_holds(recorded: list[HoldMetrics], rescored: list[HoldMetrics]
+               ) -> list[HoldComparison]:
+    """Each recorded hold beside the rescored hold that overlaps it most in time; rescored
+    holds that overlap none get a row of their own, in time order."""
+    used: set[int] = set()
+    rows: list[HoldComparison] = []
+    for rec in recorded:
+        best, overlap = None, 0.0
+        for k, new in enumerate(rescored):
+            o = min(rec.end_s, new.end_s) - max(rec.start_s, new.start_s)
+            if k not in used and o > overlap:
+                best, overlap = k, o
+        if best is not None:
+            used.add(best)
+        rows.append(HoldComparison(rec, rescored[best] if best is not None else None))
+    rows += [HoldComparison(None, new) for k, new in enumerate(rescored) if k not in used]
+    rows.sort(key=lambda r: (r.recorded or r.what_if).start_s)  # type: ignore[union-attr]
+    return rows
+
+
+def what_if(reader: RecordingReader, changes: dict[str, Any]) -> list[HoldComparison]:
+    """Rescore the recording's holds with `changes` (see `what_if_config`) beside the
+    recorded ones. The recorded inputs that set what the what-if changes are left out, so
+    its setting holds throughout; the recording is only read."""
+    _, config, band = settings_of(reader)
+    new_config = what_if_config(config, changes)
+    drop = {kind for key in changes for kind in _REPLACED_BY[key]}
+    band_changed = bool(drop & {InputKind.BAND_PRESET})
+    result = recompute_recording(
+        reader, new_config, None if band_changed else band,
+        inputs=lambda inp: None if inp.kind in drop else inp)
+    return pair_holds(recorded_holds(reader), list(result.holds))
+
+
+def reset_processor(processor: Processor, calibration: Calibration, tracker: Tracker) -> None:
+    """Make `processor` as a new one with `calibration` and `tracker` would be, keeping its
+    consumers and lock (so whoever holds it, the window, sees the fresh state)."""
+    fresh = Processor(calibration, tracker)
+    with processor._lock:
+        for name, value in vars(fresh).items():
+            if name not in ("out", "_lock"):
+                setattr(processor, name, value)
+
+
 class PlayerSource:
     """A `core.source.Source` that plays a recording: read it whole, then re-time it (the
     samples leave at `speed` times their recorded pace, 0.25x to 8x), with pause, step and
-    seek forward. Recorded inputs are applied to `processor` (set once the pipeline runs)
-    where they happened, and source events are replayed, so the window recomputes exactly
-    what live showed; the recording itself is only read."""
+    seek forward and back. Recorded inputs are applied to `processor` (set once the
+    pipeline runs) where they happened, and source events are replayed, so the window
+    recomputes exactly what live showed; the recording itself is only read.
+
+    Seeking back resets the processor in place and runs it again from the first sample to
+    the target at once (deterministic: the same samples and inputs give the same state);
+    `on_rewind`, if set, is called after the reset and before the re-run, under the lock."""
 
     SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -175,8 +298,11 @@ class PlayerSource:
                  tick_s: float = 0.02) -> None:
         self.reader = RecordingReader(Path(path))
         self.samples = np.array(self.reader.samples())
-        self.items = [(at, e) for at, e in self.reader.events()
-                      if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS]
+        self.items: list[tuple[int, Event]] = []
+        for at, e in self.reader.events():
+            if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS:
+                last = self.items[-1][0] if self.items else 0
+                self.items.append((max(last, applied_at(at, e)), e))
         self.calibration_, self.config, self.band = settings_of(self.reader)
         self.sink = sink
         self.stale_s = 10.0  # a paused replay is not a lost signal
@@ -193,6 +319,7 @@ class PlayerSource:
         self._clock_t = 0.0  # recording time at host time _clock_host
         self._clock_host = 0.0
         self.finished = threading.Event()
+        self.on_rewind: Callable[[], None] | None = None
 
     # -- Source ----------------------------------------------------------------------------
 
@@ -292,14 +419,40 @@ class PlayerSource:
                 self._clock_host = time.monotonic()
 
     def seek(self, t_s: float) -> None:
-        """Jump ahead to recording time `t_s` (what lies between is played at once, so every
-        decision on the way is made); a time already passed is refused with ValueError."""
+        """Go to recording time `t_s`, forward or back. Forward, what lies between is played
+        at once, so every decision on the way is made; back, the processor starts again
+        from the first sample and is run up to `t_s` (see the class)."""
         with self._lock:
-            if self.pos and t_s < float(self.samples["t_s"][self.pos - 1]):
-                raise ValueError("a replay seeks forward only; open it again to go back")
             end = int(np.searchsorted(self.samples["t_s"], t_s, side="right"))
+            if end < self.pos:
+                self._rewind()
             self._deliver(end)
             self._clock_t, self._clock_host = t_s, time.monotonic()
+
+    @property
+    def start_t(self) -> float:
+        """The first sample's time (the start of the timeline)."""
+        return float(self.samples["t_s"][0]) if len(self.samples) else 0.0
+
+    @property
+    def end_t(self) -> float:
+        """The last sample's time (the end of the timeline)."""
+        return float(self.samples["t_s"][-1]) if len(self.samples) else 0.0
+
+    def position_t(self) -> float:
+        """The time of the last sample delivered (the start, before any)."""
+        return float(self.samples["t_s"][self.pos - 1]) if self.pos else self.start_t
+
+    def _rewind(self) -> None:
+        """Back to before the first sample: the processor as new, nothing delivered."""
+        if self.processor is None:
+            raise ValueError("a replay seeks back only once its processor is attached")
+        reset_processor(self.processor, self.calibration_, Tracker(self.config, self.band))
+        self.pos = 0
+        self._k = 0
+        self.finished.clear()
+        if self.on_rewind is not None:
+            self.on_rewind()
 
     # -- delivery --------------------------------------------------------------------------
 

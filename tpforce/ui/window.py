@@ -202,17 +202,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def apply(self, **changes: object) -> None:
         """Change settings, apply them to the core, sound and widgets, and keep them."""
         s = self.settings = self.settings.with_(**changes)
-        if not changes or "target_s" in changes:
-            self.processor.set_target_s(s.target_s)
-        if not changes or "band_preset" in changes:
-            self.processor.set_band_preset(s.band_preset)
-        if s.band_preset == "custom" and (not changes or {"band_preset", "custom_lo_pct",
-                                                          "custom_hi_pct"} & set(changes)):
-            self.processor.set_band_custom(s.custom_lo_pct, s.custom_hi_pct, "%")
-        if not changes or "hold_mode" in changes:
-            self.processor.set_hold_mode(s.hold_mode)
-        if not changes or "grace_s" in changes:
-            self.processor.set_grace_s(s.grace_s)
+        self.apply_to_session(s, changes)
         self.player.set_muted(s.muted)
         self.director.band_cue, self.director.hold_chime = s.band_cue, s.hold_chime
         self.director.alarm_sound, self.director.pitch = s.alarm_sound, s.pitch
@@ -230,6 +220,21 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.points.show_settings(settings_line(s))
         if self.store is not None and changes:
             settings_io.save(self.store, s)
+
+    def apply_to_session(self, s: LiveSettings, changes: dict[str, object]) -> None:
+        """Hand the session's settings (target, band, hold mode, grace) to the core as
+        inputs: all of them at start (`changes` empty), else those changed."""
+        if not changes or "target_s" in changes:
+            self.processor.set_target_s(s.target_s)
+        if not changes or "band_preset" in changes:
+            self.processor.set_band_preset(s.band_preset)
+        if s.band_preset == "custom" and (not changes or {"band_preset", "custom_lo_pct",
+                                                          "custom_hi_pct"} & set(changes)):
+            self.processor.set_band_custom(s.custom_lo_pct, s.custom_hi_pct, "%")
+        if not changes or "hold_mode" in changes:
+            self.processor.set_hold_mode(s.hold_mode)
+        if not changes or "grace_s" in changes:
+            self.processor.set_grace_s(s.grace_s)
 
     def delete_last_trial(self) -> None:
         """Backspace: delete the current point's last mark (trial or step)."""
