@@ -99,6 +99,12 @@ class PointPanel(QtWidgets.QWidget):
                 (self.header, 14, True), (self.settings, 14, False),
                 *((b, 14, False) for b in self._buttons)]
 
+    def show_beside(self, widget: QtWidgets.QWidget) -> None:
+        """Place `widget` (the guide's trials and verdict) under the current point's PPT."""
+        layout = self.layout()
+        assert isinstance(layout, QtWidgets.QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.ppt) + 1, widget)
+
     def show_settings(self, text: str) -> None:
         """Show the settings in force (hold mode, grace, target, band)."""
         self.settings.setText(text)
