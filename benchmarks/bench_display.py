@@ -103,32 +103,53 @@ pipeline.close()
 """
 
 
-def process_cpu(rate_sps: int, seconds: float, window: bool = True) -> float:
+def process_cpu(rate_sps: int, seconds: float, window: bool = True,
+                tree: str | None = None) -> tuple[float, float]:
     """Percent of one core used by `tpforce live` (or the same wiring without a window)
-    on a simulated probe running in this process, sampled from /proc after warm-up."""
+    on a simulated probe running in this process, sampled from /proc after warm-up:
+    (whole process, its main thread). `tree` runs another source tree's `tpforce`."""
     from tpforce.io.sim.probe import SimProbe
 
     with SimProbe(rate_sps=rate_sps) as probe, tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        if tree:
+            env["PYTHONPATH"] = tree
         args = ["-m", "tpforce", "live", "--port", probe.port, "--duration",
                 str(seconds + 6), "--settings", str(Path(tmp) / "s.ini")] if window \
             else ["-c", ACQUISITION_ONLY, probe.port, str(seconds + 6)]
-        proc = subprocess.Popen([sys.executable, *args], env=env,
+        proc = subprocess.Popen([sys.executable, *args], env=env, cwd=tree or None,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(4.0)  # imports, window, first frames
-            ticks0, t0 = _cpu_ticks(proc.pid), time.monotonic()
+            ticks0, main0, t0 = _cpu_ticks(proc.pid), _cpu_ticks(proc.pid, proc.pid), \
+                time.monotonic()
             time.sleep(seconds)
-            ticks1, t1 = _cpu_ticks(proc.pid), time.monotonic()
+            ticks1, main1, t1 = _cpu_ticks(proc.pid), _cpu_ticks(proc.pid, proc.pid), \
+                time.monotonic()
         finally:
             proc.wait(timeout=60)
-    return 100.0 * (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+    per_s = os.sysconf("SC_CLK_TCK") * (t1 - t0) / 100.0
+    return (ticks1 - ticks0) / per_s, (main1 - main0) / per_s
 
 
-def _cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
+def _cpu_ticks(pid: int, tid: int | None = None) -> int:
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_rounds(rate_sps: int, seconds: float, rounds: int, baseline: str | None
+               ) -> dict[str, list[tuple[float, float]]]:
+    """CPU of this code, the baseline tree (if any) and the acquisition alone, interleaved
+    round by round so that a change in the machine's load falls on all of them alike."""
+    out: dict[str, list[tuple[float, float]]] = {"live": [], "baseline": [], "acquisition": []}
+    for _ in range(rounds):
+        out["live"].append(process_cpu(rate_sps, seconds))
+        if baseline:
+            out["baseline"].append(process_cpu(rate_sps, seconds, tree=baseline))
+        out["acquisition"].append(process_cpu(rate_sps, seconds, window=False))
+    return out
 
 
 def feed(rate_sps: int, seconds: float, out: str) -> None:
@@ -180,9 +201,11 @@ def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], fl
         last_seen = [0]
 
         def painted(_: float) -> None:
-            seen = window.trace.buffer.seen
+            # The samples the last redraw first showed; samples that fell on pixels already
+            # drawn needed no paint (the picture already held them) and are not counted.
+            first, seen = window.trace.drawn_range
             if seen > last_seen[0]:
-                paints.append((time.monotonic(), last_seen[0], seen))
+                paints.append((time.monotonic(), max(first, last_seen[0]), seen))
                 last_seen[0] = seen
 
         window.trace.on_painted = painted
@@ -249,13 +272,20 @@ def run(quick: bool = False) -> list[str]:
         lines.append(f"frame time, {rate} Hz input, 60 s window: median "
                      f"{percentile(ms, 50):.2f} ms, p99 {percentile(ms, 99):.2f} ms "
                      f"({frames} frames, offscreen)")
-    cpu_s = 5.0 if quick else 20.0
+    cpu_s = 5.0 if quick else 15.0
+    baseline = os.environ.get("TPFORCE_BENCH_BASELINE")  # a source tree of the old code
     for rate in (80, 1000):
-        total = process_cpu(rate, cpu_s)
-        acq = process_cpu(rate, cpu_s, window=False)
-        lines.append(f"CPU, {rate} Hz: tpforce live {total:.0f} % of one core; the same "
-                     f"acquisition without a window {acq:.0f} %; the display's share "
-                     f"{total - acq:.0f} % ({cpu_s:.0f} s after warm-up)")
+        runs = cpu_rounds(rate, cpu_s, 1 if quick else 3, baseline)
+        for name, values in runs.items():
+            if values:
+                total = sorted(v[0] for v in values)
+                main = sorted(v[1] for v in values)
+                lines.append(
+                    f"CPU, {rate} Hz, {name}: {percentile(total, 50):.1f} % of one core "
+                    f"({', '.join(f'{v:.1f}' for v in total)}); main thread "
+                    f"{percentile(main, 50):.1f} %, other threads "
+                    f"{percentile(total, 50) - percentile(main, 50):.1f} % "
+                    f"({len(values)} x {cpu_s:.0f} s after warm-up)")
     lat_s = 5.0 if quick else 20.0
     for rate in (80, 1000):
         oldest, newest, stale_ms = latency(rate, lat_s)
