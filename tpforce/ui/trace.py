@@ -237,6 +237,8 @@ class TracePlot(pg.PlotWidget):
             axis.setPen(pg.mkPen("#1a1a1a", width=1))
             axis.setTextPen(pg.mkPen("#1a1a1a"))
             axis.setWidth(int(pt * 5)) if name == "left" else axis.setHeight(int(pt * 3.6))
+            # A pixmap, blitted when the curve beside it is repainted, not its text redrawn.
+            axis.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
         self.setLabel("bottom", "seconds before now", **self._label_style)
         current: tuple[Unit, float] | None = getattr(self, "_unit", None)
         if current is not None:
@@ -295,8 +297,9 @@ class TracePlot(pg.PlotWidget):
         with np.errstate(invalid="ignore"):
             top = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
         need = max(self._band.over_n * 1.25 if self._band else 10.0, top * 1.1)
-        if need > self._top or need < 0.7 * self._top:  # grow at once, shrink with hysteresis
-            self._top = need
+        if need > self._top or need < 0.6 * self._top:  # grow at once, shrink with hysteresis
+            # In steps of 5 N: a rising force rescales the axes a few times, not every frame.
+            self._top = 5.0 * np.ceil(need * 1.1 / 5.0)
             self.setYRange(0.0, self._top, padding=0)
         pixel = self._top / max(1.0, float(box.height()))
         # The picture: where the newest column sits, its range in pixel rows, the scale.

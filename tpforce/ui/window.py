@@ -101,6 +101,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._scale = 0.0
         self._guide_at = -1.0
         self._last_count = -1
+        self._legend_for: tuple[object, ...] | None = None
+        self.unit = self.settings.unit_enum
         self._last_new_s = time.monotonic()
         self.setWindowTitle(title)
         self.resize(*BASE_SIZE)
@@ -200,6 +202,7 @@ class LiveWindow(QtWidgets.QMainWindow):
     def apply(self, **changes: object) -> None:
         """Change settings, apply them to the core, sound and widgets, and keep them."""
         s = self.settings = self.settings.with_(**changes)
+        self.unit = s.unit_enum
         if not changes or "target_s" in changes:
             self.processor.set_target_s(s.target_s)
         if not changes or "band_preset" in changes:
@@ -292,7 +295,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.stale = count == 0 or now - self._last_new_s > self.link.stale_s
         state = self.processor.state
         s = self.settings
-        self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
+        unit = self.unit  # parsed once per settings change, not five times a frame
+        self.readout.show_force(state.force_n, unit, s.tip_area_cm2, state.zone,
                                 self.stale, state.over_range)
         zone = Zone.UNKNOWN if self.stale else state.zone
         phase = Phase(state.phase)
@@ -309,13 +313,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.trace.show_band(state.band)
         self.trace.refresh(self.ring)
         session = self.processor.session
-        self.points.show_session(session, state.trials_n, s.unit_enum, s.tip_area_cm2)
+        self.points.show_session(session, state.trials_n, unit, s.tip_area_cm2)
         self.points.show_phase(Phase(state.phase))
         if events or now - self._guide_at >= GUIDE_PERIOD_S:  # events show at once
             self._guide_at = now
             self.guide.show_view(guide_view(
                 state, session.current, self.processor.tracker.config, self.tared,
-                self.last_mark, self.summary, s.unit_enum, s.tip_area_cm2,
+                self.last_mark, self.summary, unit, s.tip_area_cm2,
                 session.drop_first), now)
         self._show_legend(state)
         self.director.update_pitch(state.force_n, state.band,
@@ -327,10 +331,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         """The trace's legend with the band limits and the PPT as numbers."""
         s = self.settings
         band = self.processor.state.band
+        key = (band, self.unit, s.tip_area_cm2)
+        if key == self._legend_for:
+            return
+        self._legend_for = key
         if band is None:
             text = "<b>━</b> force &nbsp; (no band yet: mark the threshold)"
         else:
-            lo, hi, ppt = (value_text(v, s.unit_enum, s.tip_area_cm2)
+            lo, hi, ppt = (value_text(v, self.unit, s.tip_area_cm2)
                            for v in (band.lo_n, band.hi_n, band.over_n))
             text = (f"<b>━</b> force &nbsp;&nbsp; <span style='color:#2e7d32'>▇</span> "
                     f"band <b>{lo} – {hi}</b> &nbsp;&nbsp; <span style='color:#c62828'>┅</span>"
