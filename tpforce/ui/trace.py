@@ -194,6 +194,8 @@ class TracePlot(pg.PlotWidget):
                                                             style=QtCore.Qt.DotLine))
         for item in (self.band, self.ppt, self.centre):
             item.setVisible(False)
+            # Pixmaps too: they change with the band, not with each frame of the curve.
+            item.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
             self.addItem(item)
         # The force line is 2 px: two 1-px strokes a pixel apart in one curve (a NaN between
         # them), which Qt's raster engine paints faster than one 2-px pen.
