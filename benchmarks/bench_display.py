@@ -3,8 +3,11 @@
 - frame time: `refresh()` plus processing the paint events it posts, offscreen, with a
   60 s trace window full of 80 Hz or 1 kHz data and 1/60 s of new samples per frame;
 - CPU: `tpforce live` in its own process on a simulated probe (in this process) at 80 Hz
-  and 1 kHz, sampled from /proc after warm-up, set against the same acquisition (reader
-  thread, core, ring) without a window, so that the display's own share shows;
+  and 1 kHz, sampled from /proc after warm-up (whole process and its main thread), set
+  against the same acquisition (reader thread, core, ring) without a window, so that the
+  display's own share shows, and against the old code when TPFORCE_BENCH_BASELINE names a
+  source tree of it; the three interleaved, three rounds; and the reader thread's own CPU
+  inside `Processor.on_batch`;
 - latency: a feeder process writes probe frames to a pty and notes when; this process reads
   them through ProbeSource and the core, and the trace reports each painted frame: latency
   is paint time minus the write time of the oldest sample new in that frame;
@@ -263,6 +266,52 @@ def memory_growth(hours: float, rate_sps: int = 1000) -> tuple[float, float, flo
     return warm_mb, end_mb, time.perf_counter() - start
 
 
+def reader_share(rate_sps: int, seconds: float) -> tuple[float, float, float]:
+    """The reader thread's CPU inside `Processor.on_batch` (the core and its consumers) with
+    the window open on a simulated probe: (% of one core, batches a second, us a batch)."""
+    from PyQt5 import QtCore
+
+    from tpforce.cli.wiring import open_pipeline
+    from tpforce.io.sim.probe import SimProbe
+    from tpforce.ui.settings import LiveSettings
+    from tpforce.ui.sound import SoundPlayer
+    from tpforce.ui.window import LiveWindow
+
+    _app()
+    probe = SimProbe(rate_sps=rate_sps)
+    probe.start()
+    pipeline = open_pipeline(probe.port)
+    processor = pipeline.processor
+    spent = [0.0, 0]
+    inner = processor.on_batch
+
+    def timed(batch: np.ndarray) -> None:  # runs on the reader thread: its own CPU clock
+        t0 = time.thread_time()
+        inner(batch)
+        spent[0] += time.thread_time() - t0
+        spent[1] += 1
+
+    processor.on_batch = timed  # type: ignore[method-assign]
+    player = SoundPlayer(folder=Path(tempfile.gettempdir()) / "tpforce-bench-sounds",
+                         enable_audio=False)
+    window = LiveWindow(processor, pipeline.ring, pipeline.events, LiveSettings(),
+                        player=player, max_rate_sps=rate_sps)
+    window.show()
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(3000, loop.quit)  # warm-up
+    loop.exec_()
+    spent[:] = [0.0, 0]
+    t0 = time.monotonic()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec_()
+    took = time.monotonic() - t0
+    used, calls = spent[0], int(spent[1])
+    window.close()
+    pipeline.close()
+    probe.stop()
+    return 100.0 * used / took, calls / took, 1e6 * used / max(1, calls)
+
+
 def run(quick: bool = False) -> list[str]:
     """All display figures as lines for docs/benchmarks.md."""
     lines = []
@@ -286,6 +335,10 @@ def run(quick: bool = False) -> list[str]:
                     f"{percentile(main, 50):.1f} %, other threads "
                     f"{percentile(total, 50) - percentile(main, 50):.1f} % "
                     f"({len(values)} x {cpu_s:.0f} s after warm-up)")
+    for rate in (80, 1000):
+        share, per_s, us = reader_share(rate, cpu_s)
+        lines.append(f"reader thread inside Processor.on_batch, {rate} Hz, window open: "
+                     f"{share:.1f} % of one core ({per_s:.0f} batches/s, {us:.0f} us each)")
     lat_s = 5.0 if quick else 20.0
     for rate in (80, 1000):
         oldest, newest, stale_ms = latency(rate, lat_s)
