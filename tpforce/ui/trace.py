@@ -205,7 +205,7 @@ class TracePlot(pg.PlotWidget):
         self.line_px = 2
         self.set_text_pt(14.0)
         self._band: Band | None = None
-        self._top = 10.0
+        self._top = 10.8  # 10 N and a little room above the top tick
         self.setYRange(0.0, self._top, padding=0)
         self.setXRange(-window_s, 0.0, padding=0)
         self._unit: tuple[Unit, float] | None = None
@@ -300,8 +300,9 @@ class TracePlot(pg.PlotWidget):
             top = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
         need = max(self._band.over_n * 1.25 if self._band else 10.0, top * 1.1)
         if need > self._top or need < 0.6 * self._top:  # grow at once, shrink with hysteresis
-            # In steps of 5 N: a rising force rescales the axes a few times, not every frame.
-            self._top = 5.0 * np.ceil(need * 1.1 / 5.0)
+            # In steps of 5 N: a rising force rescales the axes a few times, not every frame;
+            # a little above the step, so that the top tick's label is not cut in half.
+            self._top = 5.0 * float(np.ceil(need * 1.1 / 5.0)) * 1.08
             self.setYRange(0.0, self._top, padding=0)
         pixel = self._top / max(1.0, float(box.height()))
         # The picture: where the newest column sits, its range in pixel rows, the scale.
