@@ -154,3 +154,19 @@ def test_after_trials_keep_the_trace_readable_and_the_ring_true(
     for text in (ring.middle, ring.caption):
         assert QtGui.QFontMetrics(font).horizontalAdvance(text) <= inner, text
     window.close()
+
+
+def test_a_stopped_stream_greys_the_trace_and_live_data_make_it_dark_again(
+        qtbot, feed: Feed, store, player) -> None:  # noqa: F811
+    window = make_window(qtbot, feed, store, player)
+    feed.ramp(10.0, 1.0, 0.0)
+    qtbot.waitUntil(lambda: not window.stale, timeout=3000)
+    dark = window.trace.curve.opts["pen"].color().lightness()
+    feed.timer.stop()  # no new samples: NO SIGNAL, and the line goes grey
+    qtbot.waitUntil(lambda: window.readout.zone_label.text() == "NO SIGNAL", timeout=3000)
+    qtbot.waitUntil(lambda: window.trace.curve.opts["pen"].color().lightness() > dark + 80,
+                    timeout=3000)
+    feed.timer.start(50)
+    qtbot.waitUntil(lambda: window.trace.curve.opts["pen"].color().lightness() == dark,
+                    timeout=3000)
+    window.close()

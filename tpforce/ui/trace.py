@@ -73,6 +73,9 @@ class TraceBuffer:
         return t[cut:], self._f[start + cut:self._end]
 
 
+LIVE_LINE, STALE_LINE = "#1a1a1a", "#a0a0a0"  # the force line while data flow, and after
+
+
 class PixelColumns:
     """The lowest and highest force in each column of `dt` seconds (column k holds samples
     with k*dt <= t < (k+1)*dt): a trace reduced to what a pixel column can show."""
@@ -199,8 +202,9 @@ class TracePlot(pg.PlotWidget):
             self.addItem(item)
         # The force line is 2 px: two 1-px strokes a pixel apart in one curve (a NaN between
         # them), which Qt's raster engine paints faster than one 2-px pen.
-        self.curve = pg.PlotCurveItem(pen=pg.mkPen("#1a1a1a", width=1), connect="finite",
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen(LIVE_LINE, width=1), connect="finite",
                                       skipFiniteCheck=True)
+        self.stale = False
         self.addItem(self.curve)
         self.line_px = 2
         self.set_text_pt(14.0)
@@ -264,6 +268,12 @@ class TracePlot(pg.PlotWidget):
             self.columns.reset(0.0)  # rebuilt at the next frame with the new column width
         self.window_s = window_s
         self.setXRange(-window_s, 0.0, padding=0)
+
+    def show_stale(self, stale: bool) -> None:
+        """Grey the line while no new samples arrive: a trace that stopped never looks live."""
+        if stale != self.stale:
+            self.stale = stale
+            self.curve.setPen(pg.mkPen(STALE_LINE if stale else LIVE_LINE, width=1))
 
     def show_band(self, band: Band | None) -> None:
         """Shade the band and draw the PPT and centre lines (hidden before a threshold)."""

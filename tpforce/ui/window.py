@@ -311,6 +311,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
                                       state.completed, note)
         self.trace.show_band(state.band)
+        self.trace.show_stale(self.stale)
         self.trace.refresh(self.ring)
         session = self.processor.session
         self.points.show_session(session, state.trials_n, unit, s.tip_area_cm2)
