@@ -115,12 +115,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.sound_warning.setWordWrap(True)
         self.sound_warning.setStyleSheet("color: white; background: #b71c1c; padding: 4px;"
                                          " font-weight: bold")
+        self.setStatusBar(MessageBar())  # its messages show whole in self.message instead
         self.legend = QtWidgets.QLabel("")
         self.legend.setWordWrap(True)
-        bar = MessageBar()
-        self.setStatusBar(bar)
-        self.message = MessageLine(bar)  # the bar's messages, whole, across the window
         self._layout()
+        bar = self.statusBar()
+        assert bar is not None
         self.status = StatusInfo(bar, self.link)
         self.player.silenced.connect(lambda _reason: self._show_sound_state())
         self.actions_ = key_actions(self, {
@@ -151,6 +151,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         # The trials of this phase and the verdict sit under the point's PPT in the right
         # column, so the left column keeps room for the readout and the trace in every phase.
         self.points.show_beside(self.guide.trials)
+        self.message = MessageLine(self.statusBar())  # the bar's messages, whole, full width
         central = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -168,9 +169,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         for widget, pt, bold in ((guide.phase, 26, True), (guide.step, 20, True),
                                  (guide.notice, 18, True), (guide.detail, 16, False),
                                  (guide.trials, 16, False), (self.legend, 15, False),
-                                 (self.sound_warning, 16, True), (self.message, 15, True)):
+                                 (self.sound_warning, 16, True)):
             self._scaled.append((widget, pt, bold))
         self._scaled += self.points.scaled_fonts()
+        self._scaled.append((self.message, 15, True))
 
     def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
         """Scale every text with the window (never below MIN_PT at BASE_SIZE)."""
