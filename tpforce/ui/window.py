@@ -151,7 +151,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         # The trials of this phase and the verdict sit under the point's PPT in the right
         # column, so the left column keeps room for the readout and the trace in every phase.
         self.points.show_beside(self.guide.trials)
-        self.message = MessageLine(self.statusBar())  # the bar's messages, whole, full width
+        bar = self.statusBar()
+        assert bar is not None
+        self.message = MessageLine(bar)  # the bar's messages, whole, across the window
         central = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
