@@ -3,8 +3,11 @@
 - frame time: `refresh()` plus processing the paint events it posts, offscreen, with a
   60 s trace window full of 80 Hz or 1 kHz data and 1/60 s of new samples per frame;
 - CPU: `tpforce live` in its own process on a simulated probe (in this process) at 80 Hz
-  and 1 kHz, sampled from /proc after warm-up, set against the same acquisition (reader
-  thread, core, ring) without a window, so that the display's own share shows;
+  and 1 kHz, sampled from /proc after warm-up (whole process and its main thread), set
+  against the same acquisition (reader thread, core, ring) without a window, so that the
+  display's own share shows, and against the old code when TPFORCE_BENCH_BASELINE names a
+  source tree of it; the three interleaved, three rounds; and the reader thread's own CPU
+  inside `Processor.on_batch`;
 - latency: a feeder process writes probe frames to a pty and notes when; this process reads
   them through ProbeSource and the core, and the trace reports each painted frame: latency
   is paint time minus the write time of the oldest sample new in that frame;
@@ -103,32 +106,53 @@ pipeline.close()
 """
 
 
-def process_cpu(rate_sps: int, seconds: float, window: bool = True) -> float:
+def process_cpu(rate_sps: int, seconds: float, window: bool = True,
+                tree: str | None = None) -> tuple[float, float]:
     """Percent of one core used by `tpforce live` (or the same wiring without a window)
-    on a simulated probe running in this process, sampled from /proc after warm-up."""
+    on a simulated probe running in this process, sampled from /proc after warm-up:
+    (whole process, its main thread). `tree` runs another source tree's `tpforce`."""
     from tpforce.io.sim.probe import SimProbe
 
     with SimProbe(rate_sps=rate_sps) as probe, tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        if tree:
+            env["PYTHONPATH"] = tree
         args = ["-m", "tpforce", "live", "--port", probe.port, "--duration",
                 str(seconds + 6), "--settings", str(Path(tmp) / "s.ini")] if window \
             else ["-c", ACQUISITION_ONLY, probe.port, str(seconds + 6)]
-        proc = subprocess.Popen([sys.executable, *args], env=env,
+        proc = subprocess.Popen([sys.executable, *args], env=env, cwd=tree or None,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(4.0)  # imports, window, first frames
-            ticks0, t0 = _cpu_ticks(proc.pid), time.monotonic()
+            ticks0, main0, t0 = _cpu_ticks(proc.pid), _cpu_ticks(proc.pid, proc.pid), \
+                time.monotonic()
             time.sleep(seconds)
-            ticks1, t1 = _cpu_ticks(proc.pid), time.monotonic()
+            ticks1, main1, t1 = _cpu_ticks(proc.pid), _cpu_ticks(proc.pid, proc.pid), \
+                time.monotonic()
         finally:
             proc.wait(timeout=60)
-    return 100.0 * (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+    per_s = os.sysconf("SC_CLK_TCK") * (t1 - t0) / 100.0
+    return (ticks1 - ticks0) / per_s, (main1 - main0) / per_s
 
 
-def _cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
+def _cpu_ticks(pid: int, tid: int | None = None) -> int:
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_rounds(rate_sps: int, seconds: float, rounds: int, baseline: str | None
+               ) -> dict[str, list[tuple[float, float]]]:
+    """CPU of this code, the baseline tree (if any) and the acquisition alone, interleaved
+    round by round so that a change in the machine's load falls on all of them alike."""
+    out: dict[str, list[tuple[float, float]]] = {"live": [], "baseline": [], "acquisition": []}
+    for _ in range(rounds):
+        out["live"].append(process_cpu(rate_sps, seconds))
+        if baseline:
+            out["baseline"].append(process_cpu(rate_sps, seconds, tree=baseline))
+        out["acquisition"].append(process_cpu(rate_sps, seconds, window=False))
+    return out
 
 
 def feed(rate_sps: int, seconds: float, out: str) -> None:
@@ -180,9 +204,11 @@ def latency(rate_sps: int, seconds: float) -> tuple[list[float], list[float], fl
         last_seen = [0]
 
         def painted(_: float) -> None:
-            seen = window.trace.buffer.seen
+            # The samples the last redraw first showed; samples that fell on pixels already
+            # drawn needed no paint (the picture already held them) and are not counted.
+            first, seen = window.trace.drawn_range
             if seen > last_seen[0]:
-                paints.append((time.monotonic(), last_seen[0], seen))
+                paints.append((time.monotonic(), max(first, last_seen[0]), seen))
                 last_seen[0] = seen
 
         window.trace.on_painted = painted
@@ -240,6 +266,52 @@ def memory_growth(hours: float, rate_sps: int = 1000) -> tuple[float, float, flo
     return warm_mb, end_mb, time.perf_counter() - start
 
 
+def reader_share(rate_sps: int, seconds: float) -> tuple[float, float, float]:
+    """The reader thread's CPU inside `Processor.on_batch` (the core and its consumers) with
+    the window open on a simulated probe: (% of one core, batches a second, us a batch)."""
+    from PyQt5 import QtCore
+
+    from tpforce.cli.wiring import open_pipeline
+    from tpforce.io.sim.probe import SimProbe
+    from tpforce.ui.settings import LiveSettings
+    from tpforce.ui.sound import SoundPlayer
+    from tpforce.ui.window import LiveWindow
+
+    _app()
+    probe = SimProbe(rate_sps=rate_sps)
+    probe.start()
+    pipeline = open_pipeline(probe.port)
+    processor = pipeline.processor
+    spent = [0.0, 0]
+    inner = processor.on_batch
+
+    def timed(batch: np.ndarray) -> None:  # runs on the reader thread: its own CPU clock
+        t0 = time.thread_time()
+        inner(batch)
+        spent[0] += time.thread_time() - t0
+        spent[1] += 1
+
+    processor.on_batch = timed  # type: ignore[method-assign]
+    player = SoundPlayer(folder=Path(tempfile.gettempdir()) / "tpforce-bench-sounds",
+                         enable_audio=False)
+    window = LiveWindow(processor, pipeline.ring, pipeline.events, LiveSettings(),
+                        player=player, max_rate_sps=rate_sps)
+    window.show()
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(3000, loop.quit)  # warm-up
+    loop.exec_()
+    spent[:] = [0.0, 0]
+    t0 = time.monotonic()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec_()
+    took = time.monotonic() - t0
+    used, calls = spent[0], int(spent[1])
+    window.close()
+    pipeline.close()
+    probe.stop()
+    return 100.0 * used / took, calls / took, 1e6 * used / max(1, calls)
+
+
 def run(quick: bool = False) -> list[str]:
     """All display figures as lines for docs/benchmarks.md."""
     lines = []
@@ -249,13 +321,24 @@ def run(quick: bool = False) -> list[str]:
         lines.append(f"frame time, {rate} Hz input, 60 s window: median "
                      f"{percentile(ms, 50):.2f} ms, p99 {percentile(ms, 99):.2f} ms "
                      f"({frames} frames, offscreen)")
-    cpu_s = 5.0 if quick else 20.0
+    cpu_s = 5.0 if quick else 15.0
+    baseline = os.environ.get("TPFORCE_BENCH_BASELINE")  # a source tree of the old code
     for rate in (80, 1000):
-        total = process_cpu(rate, cpu_s)
-        acq = process_cpu(rate, cpu_s, window=False)
-        lines.append(f"CPU, {rate} Hz: tpforce live {total:.0f} % of one core; the same "
-                     f"acquisition without a window {acq:.0f} %; the display's share "
-                     f"{total - acq:.0f} % ({cpu_s:.0f} s after warm-up)")
+        runs = cpu_rounds(rate, cpu_s, 1 if quick else 3, baseline)
+        for name, values in runs.items():
+            if values:
+                total = sorted(v[0] for v in values)
+                main = sorted(v[1] for v in values)
+                lines.append(
+                    f"CPU, {rate} Hz, {name}: {percentile(total, 50):.1f} % of one core "
+                    f"({', '.join(f'{v:.1f}' for v in total)}); main thread "
+                    f"{percentile(main, 50):.1f} %, other threads "
+                    f"{percentile(total, 50) - percentile(main, 50):.1f} % "
+                    f"({len(values)} x {cpu_s:.0f} s after warm-up)")
+    for rate in (80, 1000):
+        share, per_s, us = reader_share(rate, cpu_s)
+        lines.append(f"reader thread inside Processor.on_batch, {rate} Hz, window open: "
+                     f"{share:.1f} % of one core ({per_s:.0f} batches/s, {us:.0f} us each)")
     lat_s = 5.0 if quick else 20.0
     for rate in (80, 1000):
         oldest, newest, stale_ms = latency(rate, lat_s)

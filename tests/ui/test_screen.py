@@ -7,6 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PyQt5 import QtCore, QtGui, QtWidgets
 from test_settings_and_keys import Feed, feed, make_window  # noqa: F401  (fixture)
@@ -96,11 +97,13 @@ def test_every_label_is_legible_and_nothing_is_elided(qtbot, feed: Feed,  # noqa
     for text in (*PAUSE_NOTES.values(), "in band: counting", "of 90 s in band", "✓ done"):
         assert QtGui.QFontMetrics(font).horizontalAdvance(text) <= side * 0.82, text
     # The trace: a thick line, dark axis text at >= 14 pt.
-    trace = window.trace  # 2 px: two 1-px strokes one pixel apart
+    trace = window.trace  # 2 px: two 1-px strokes one pixel apart, a NaN between them
     _, y = trace.curve.getData()
-    _, y2 = trace.curve_shadow.getData()
+    half = (len(y) - 1) // 2
+    assert len(y) == 2 * half + 1 and np.isnan(y[half]) and half >= 2
     pixel = trace.viewRange()[1][1] / trace.getViewBox().height()
-    assert trace.line_px == 2 and y2[-1] - y[-1] == pytest.approx(pixel, rel=0.05)
+    assert trace.line_px == 2
+    assert y[half + 1:] - y[:half] == pytest.approx(np.full(half, pixel), rel=0.05)
     axis = window.trace.getAxis("left")
     assert axis.style["tickFont"].pointSizeF() >= MIN_PT * scale - 0.01
     assert axis.textPen().color().lightness() < 60

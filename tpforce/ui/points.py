@@ -62,8 +62,8 @@ class PointPanel(QtWidgets.QWidget):
             self.sides.addButton(button, i)
             side_row.addWidget(button)
         self.sides.button(1).setChecked(True)
-        self.table = QtWidgets.QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["point", "before", "after", "change"])
+        self.table = QtWidgets.QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["point", "before", "after", "change", "verdict"])
         self.table.setWordWrap(True)
         self.table.setTextElideMode(QtCore.Qt.ElideNone)
         self.table.setFocusPolicy(QtCore.Qt.NoFocus)
@@ -99,6 +99,12 @@ class PointPanel(QtWidgets.QWidget):
                 (self.header, 14, True), (self.settings, 14, False),
                 *((b, 14, False) for b in self._buttons)]
 
+    def show_beside(self, widget: QtWidgets.QWidget) -> None:
+        """Place `widget` (the guide's trials and verdict) under the current point's PPT."""
+        layout = self.layout()
+        assert isinstance(layout, QtWidgets.QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.ppt) + 1, widget)
+
     def show_settings(self, text: str) -> None:
         """Show the settings in force (hold mode, grace, target, band)."""
         self.settings.setText(text)
@@ -121,8 +127,6 @@ class PointPanel(QtWidgets.QWidget):
         """Show the current point, its trials, and PPT before/after for every point."""
         rows = tuple((p.label, tuple(p.trials_before_n), tuple(p.trials_after_n))
                      for p in session.points)
-        self.table.setColumnCount(5)
-        self.table.setHorizontalHeaderLabels(["point", "before", "after", "change", "verdict"])
         key = (rows, trials_n, unit, tip_area_cm2)
         if key == self._shown:
             return

@@ -139,21 +139,36 @@ class HoldRing(QtWidgets.QWidget):
         self.active = False
         self.completed = False
         self.note = ""  # why the count is paused ('paused: above band'), '' while counting
-        self.setMinimumSize(260, 260)
+        self.trials: tuple[int, int, str] | None = None  # (done, of, phase) in a trial phase
+        self.last_hold = ""  # the last hold's result, said as the last hold's
+        self.setMinimumSize(220, 220)
 
     @property
     def fraction(self) -> float:
-        """How much of the target is done, 0-1."""
+        """How much of the target (or of a trial phase's trials) is done, 0-1."""
+        if self.trials is not None:
+            done, of, _ = self.trials
+            return min(done / of, 1.0) if of > 0 else 0.0
         if self.target_s <= 0:
             return 0.0
         return min(max(self.in_band_s / self.target_s, 0.0), 1.0)
 
     @property
     def text(self) -> str:
-        """What the ring says: seconds held of the target."""
+        """What the ring says: seconds held of the target, or trials done in a trial phase."""
+        if self.trials is not None:
+            done, of, phase = self.trials
+            return f"{done} of {of}\n{phase}"
         if not (self.active or self.completed):
             return f"--\n/ {self.target_s:.0f} s"
         return f"{self.in_band_s:.0f}\n/ {self.target_s:.0f} s"
+
+    @property
+    def middle(self) -> str:
+        """The line under the big figure: what it counts."""
+        if self.trials is not None:
+            return self.trials[2]
+        return f"of {self.target_s:.0f} s in band"
 
     @property
     def caption_pt(self) -> float:
@@ -163,7 +178,10 @@ class HoldRing(QtWidgets.QWidget):
 
     @property
     def caption(self) -> str:
-        """The line under the seconds: the hold's state, or why the count is paused."""
+        """The line under the seconds: the hold's state, or why the count is paused; in a
+        trial phase the last hold's result, labelled as the last hold's."""
+        if self.trials is not None:
+            return self.last_hold or "no hold yet"
         if self.completed:
             return "✓ done"
         if self.active:
@@ -172,13 +190,22 @@ class HoldRing(QtWidgets.QWidget):
 
     def set_hold(self, in_band_s: float, target_s: float, active: bool, completed: bool,
                  note: str = "") -> None:
-        """Update and repaint only if something visible changed."""
-        new = (round(in_band_s, 1), target_s, active, completed, note)
+        """Show a hold (treatment); repaint only if something visible changed (the arc
+        moves a few pixels per tenth of a second)."""
+        new = (round(in_band_s, 1), target_s, active, completed, note, None)
         if new != (round(self.in_band_s, 1), self.target_s, self.active, self.completed,
-                   self.note):
-            self.in_band_s, self.target_s, self.active, self.completed, self.note = \
-                in_band_s, target_s, active, completed, note
+                   self.note, self.trials):
             self.update()
+        self.in_band_s, self.target_s, self.active, self.completed, self.note = \
+            in_band_s, target_s, active, completed, note
+        self.trials = None
+
+    def set_trials(self, done: int, of: int, phase: str, last_hold: str) -> None:
+        """Show a trial phase: trials done of those asked for; no hold is live here."""
+        trials = (done, of, phase)
+        if (trials, last_hold, False) != (self.trials, self.last_hold, self.active):
+            self.update()
+        self.trials, self.last_hold, self.active = trials, last_hold, False
 
     def paintEvent(self, event: QtGui.QPaintEvent | None) -> None:
         """Draw the track, the filled arc and the seconds."""
@@ -189,7 +216,8 @@ class HoldRing(QtWidgets.QWidget):
         pen = QtGui.QPen(QtGui.QColor("#d0d0d0"), 18)
         p.setPen(pen)
         p.drawEllipse(rect)
-        colour = "#2e7d32" if self.completed else "#43a047" if self.active else "#9e9e9e"
+        colour = ("#1565c0" if self.trials is not None else "#2e7d32" if self.completed
+                  else "#43a047" if self.active else "#9e9e9e")
         pen.setColor(QtGui.QColor(colour))
         pen.setCapStyle(QtCore.Qt.RoundCap)
         p.setPen(pen)
@@ -200,8 +228,9 @@ class HoldRing(QtWidgets.QWidget):
         p.setFont(font)
         p.setPen(QtGui.QColor("#1a1a1a"))
         upper = QtCore.QRectF(rect.left(), rect.top() + side * 0.18, side, side * 0.34)
-        seconds = f"{self.in_band_s:.0f}" if self.active or self.completed else "--"
-        p.drawText(upper, QtCore.Qt.AlignCenter, seconds)
+        lines = self.text.split("\n")
+        big = lines[0].replace(" of ", "/") if self.trials is not None else lines[0]
+        p.drawText(upper, QtCore.Qt.AlignCenter, big)
         font.setPointSizeF(self.caption_pt)
         font.setBold(False)
         p.setFont(font)
@@ -209,7 +238,7 @@ class HoldRing(QtWidgets.QWidget):
         left = rect.left() + (side - inner) / 2
         height = p.fontMetrics().height()
         mid = QtCore.QRectF(left, rect.top() + side * 0.52, inner, height)
-        p.drawText(mid, QtCore.Qt.AlignCenter, f"of {self.target_s:.0f} s in band")
+        p.drawText(mid, QtCore.Qt.AlignCenter, self.middle)
         colour = "#b71c1c" if self.note and self.active else "#1a1a1a"
         p.setPen(QtGui.QColor(colour))
         lower = QtCore.QRectF(left, rect.top() + side * 0.52 + height * 1.15, inner, height)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt5 import QtWidgets
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 from tpforce.core.events import DeviceInfo, Event, FramesLost, SignalLost, SignalRestored
 
@@ -32,6 +32,44 @@ class LiveLink:
     recording: Callable[[], tuple[bool, str]] | None = None  # (on, line): name+size or warning
     calibration: str = ""  # what is wrong with the calibration at connect, kept on screen
     bench: Any = None  # a calibration_dialog.BenchLink: the K key opens the calibration dialog
+
+
+class MessageBar(QtWidgets.QStatusBar):
+    """A status bar whose transient message (`showMessage`) is not painted in the bar itself,
+    where the permanent fields would cut it: a `MessageLine` shows it whole instead."""
+
+    def paintEvent(self, event: QtGui.QPaintEvent | None) -> None:
+        """Paint what QStatusBar paints (the panel, a frame round each field) but no message."""
+        painter = QtGui.QPainter(self)
+        option = QtWidgets.QStyleOption()
+        option.initFrom(self)
+        style = self.style()
+        assert style is not None
+        style.drawPrimitive(QtWidgets.QStyle.PE_PanelStatusBar, option, painter, self)
+        for child in self.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindDirectChildrenOnly):
+            if child.isVisible() and not isinstance(child, QtWidgets.QSizeGrip):
+                option.rect = child.geometry().adjusted(-2, -1, 2, 1)
+                style.drawPrimitive(QtWidgets.QStyle.PE_FrameStatusBarItem, option, painter,
+                                    child)
+        painter.end()
+
+
+class MessageLine(QtWidgets.QLabel):
+    """The status bar's current message across the whole window, word-wrapped, so that a
+    reason or a NO SIGNAL line is always whole; hidden while there is no message."""
+
+    def __init__(self, bar: QtWidgets.QStatusBar) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setTextFormat(QtCore.Qt.PlainText)
+        self.setStyleSheet("background: #fff3c4; color: #1a1a1a; padding: 2px 8px")
+        self.setVisible(False)
+        bar.messageChanged.connect(self.follow)
+
+    def follow(self, text: str) -> None:
+        """Show the bar's new message (or hide on an empty one)."""
+        self.setText(text)
+        self.setVisible(bool(text))
 
 
 class StatusInfo:

@@ -39,19 +39,21 @@ from tpforce.ui.readout import ForceReadout, HoldRing
 from tpforce.ui.report_action import ReportAction
 from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
-from tpforce.ui.status import LiveLink, StatusInfo
+from tpforce.ui.status import LiveLink, MessageBar, MessageLine, StatusInfo
 from tpforce.ui.trace import TracePlot
 
 FRAME_MS = 16  # about 60 Hz
 GUIDE_PERIOD_S = 0.2  # the guide's numbers (ramp rate) change at most 5 times a second
 BASE_SIZE = (1280, 800)  # text sizes are given for this window and scale with it
+TRACE_MIN_PX = 200  # the trace's height at BASE_SIZE in every phase (the readout gives way)
 MIN_PT = 14  # nothing a therapist reads is smaller at BASE_SIZE (legible at a metre)
-SILENT_WARNING = ("⚠ THE ALARM CANNOT SOUND: no audio output. Watch the screen: "
-                  "colour and text still warn.")
+SILENT_WARNING = "⚠ ALARM CANNOT SOUND: no audio output; watch the screen"
 PAUSE_NOTES = {Zone.ABOVE: "paused: above", Zone.OVER: "paused: over PPT",
                Zone.BELOW: "paused: below", Zone.NO_CONTACT: "paused: no contact",
                Zone.UNKNOWN: "paused: no signal"}
 """What the ring says while a hold's in-band count stands still (short: it sits in the ring)."""
+RING_PHASES = {Phase.BASELINE: "baseline trials", Phase.AFTER: "after trials"}
+"""The ring's word for a trial phase, where it counts trials instead of a hold's seconds."""
 
 
 def settings_line(s: LiveSettings) -> str:
@@ -95,10 +97,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.tared = False
         self.last_mark: ThresholdMarked | None = None
         self.summary = ""
+        self.last_hold = ""  # the ring's line on the last hold, kept through the after-trials
         self._scaled: list[tuple[QtWidgets.QWidget, float, bool]] = []
         self._scale = 0.0
         self._guide_at = -1.0
         self._last_count = -1
+        self._legend_for: tuple[object, ...] | None = None
+        self.unit = self.settings.unit_enum
         self._last_new_s = time.monotonic()
         self.setWindowTitle(title)
         self.resize(*BASE_SIZE)
@@ -111,6 +116,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.sound_warning.setWordWrap(True)
         self.sound_warning.setStyleSheet("color: white; background: #b71c1c; padding: 4px;"
                                          " font-weight: bold")
+        self.setStatusBar(MessageBar())  # its messages show whole in self.message instead
         self.legend = QtWidgets.QLabel("")
         self.legend.setWordWrap(True)
         self.calibration_warning = QtWidgets.QLabel("")  # the record's age, the zero's drift
@@ -156,22 +162,34 @@ class LiveWindow(QtWidgets.QMainWindow):
         left.addLayout(top, stretch=3)
         left.addWidget(self.legend)
         left.addWidget(self.trace, stretch=3)
+        # The trials of this phase and the verdict sit under the point's PPT in the right
+        # column, so the left column keeps room for the readout and the trace in every phase.
+        self.points.show_beside(self.guide.trials)
+        bar = self.statusBar()
+        assert bar is not None
+        self.message = MessageLine(bar)  # the bar's messages, whole, across the window
         central = QtWidgets.QWidget()
-        row = QtWidgets.QHBoxLayout(central)
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(9, 9, 9, 4)
         row.addLayout(left, stretch=3)
         row.addWidget(self.points, stretch=1)
+        column.addLayout(row, stretch=1)
+        column.addWidget(self.message)
         self.setCentralWidget(central)
         for widget in central.findChildren(QtWidgets.QWidget):
             widget.setFocusPolicy(QtCore.Qt.NoFocus)
         self.setFocusPolicy(QtCore.Qt.StrongFocus)
         guide = self.guide
         for widget, pt, bold in ((guide.phase, 26, True), (guide.step, 20, True),
-                                 (guide.notice, 18, True), (guide.detail, 17, False),
+                                 (guide.notice, 18, True), (guide.detail, 16, False),
                                  (guide.trials, 16, False), (self.legend, 15, False),
                                  (self.sound_warning, 16, True),
                                  (self.calibration_warning, 16, True)):
             self._scaled.append((widget, pt, bold))
         self._scaled += self.points.scaled_fonts()
+        self._scaled.append((self.message, 15, True))
 
     def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
         """Scale every text with the window (never below MIN_PT at BASE_SIZE)."""
@@ -196,12 +214,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.statusBar().setFont(bar_font)
         self.readout.set_scale(scale)
         self.trace.set_text_pt(MIN_PT * scale)
+        self.trace.setMinimumHeight(int(TRACE_MIN_PX * scale))
 
     # -- settings and commands --------------------------------------------------------------
 
     def apply(self, **changes: object) -> None:
         """Change settings, apply them to the core, sound and widgets, and keep them."""
         s = self.settings = self.settings.with_(**changes)
+        self.unit = s.unit_enum
         self.apply_to_session(s, changes)
         self.player.set_muted(s.muted)
         self.director.band_cue, self.director.hold_chime = s.band_cue, s.hold_chime
@@ -310,22 +330,32 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.stale = count == 0 or now - self._last_new_s > self.link.stale_s
         state = self.processor.state
         s = self.settings
-        self.readout.show_force(state.force_n, s.unit_enum, s.tip_area_cm2, state.zone,
+        unit = self.unit  # parsed once per settings change, not five times a frame
+        self.readout.show_force(state.force_n, unit, s.tip_area_cm2, state.zone,
                                 self.stale, state.over_range)
         zone = Zone.UNKNOWN if self.stale else state.zone
-        note = PAUSE_NOTES.get(zone, "") if state.hold_active else ""
-        self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
-                                  state.completed, note)
+        phase = Phase(state.phase)
+        if phase.trials:  # no hold runs here: the ring counts this phase's trials
+            point = self.processor.session.current
+            done = len(point.trials_before_n if phase is Phase.BASELINE
+                       else point.trials_after_n)
+            self.ring_widget.set_trials(done, self.processor.tracker.config.trials,
+                                        RING_PHASES[phase], self.last_hold)
+        else:
+            note = PAUSE_NOTES.get(zone, "") if state.hold_active else ""
+            self.ring_widget.set_hold(state.in_band_s, state.target_s, state.hold_active,
+                                      state.completed, note)
         self.trace.show_band(state.band)
+        self.trace.show_stale(self.stale)
         self.trace.refresh(self.ring)
         session = self.processor.session
-        self.points.show_session(session, state.trials_n, s.unit_enum, s.tip_area_cm2)
+        self.points.show_session(session, state.trials_n, unit, s.tip_area_cm2)
         self.points.show_phase(Phase(state.phase))
         if events or now - self._guide_at >= GUIDE_PERIOD_S:  # events show at once
             self._guide_at = now
             self.guide.show_view(guide_view(
                 state, session.current, self.processor.tracker.config, self.tared,
-                self.last_mark, self.summary, s.unit_enum, s.tip_area_cm2,
+                self.last_mark, self.summary, unit, s.tip_area_cm2,
                 session.drop_first), now)
         self._show_legend(state)
         self._show_calibration(state.zero_drift)
@@ -347,10 +377,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         """The trace's legend with the band limits and the PPT as numbers."""
         s = self.settings
         band = self.processor.state.band
+        key = (band, self.unit, s.tip_area_cm2)
+        if key == self._legend_for:
+            return
+        self._legend_for = key
         if band is None:
             text = "<b>━</b> force &nbsp; (no band yet: mark the threshold)"
         else:
-            lo, hi, ppt = (value_text(v, s.unit_enum, s.tip_area_cm2)
+            lo, hi, ppt = (value_text(v, self.unit, s.tip_area_cm2)
                            for v in (band.lo_n, band.hi_n, band.over_n))
             text = (f"<b>━</b> force &nbsp;&nbsp; <span style='color:#2e7d32'>▇</span> "
                     f"band <b>{lo} – {hi}</b> &nbsp;&nbsp; <span style='color:#c62828'>┅</span>"
@@ -372,8 +406,10 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.summary = ""
         elif isinstance(event, HoldScored) and isinstance(event.metrics, HoldMetrics):
             self.summary = hold_summary(event.metrics)
+            m = event.metrics
+            self.last_hold = f"last hold {m.in_band_s:.0f} s{' ✓' if m.completed else ''}"
         elif isinstance(event, PointChanged):
-            self.last_mark, self.summary = None, ""
+            self.last_mark, self.summary, self.last_hold = None, "", ""
         elif isinstance(event, TrialRefiled) and event.to is None:
             self.last_mark = None
         if isinstance(event, InputRefused):
@@ -388,7 +424,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             PointChanged: "next point",
         }.get(type(event))
         if isinstance(event, InputRefused):
-            message = event.reason
+            message = ""  # the guide says why, large, for NOTICE_S: once is enough
         elif isinstance(event, PhaseChanged):
             message = f"phase: {event.phase.value}"
         if message:
