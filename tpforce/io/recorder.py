@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import functools
 import io
 import itertools
 import json
@@ -87,17 +86,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
     """A class's resolved field types, worked out once per class (resolving them costs more
     than decoding the event)."""
-    return typing.get_type_hints(cls)
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
-@functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
     """A dataclass's field names, once per class."""
-    return tuple(f.name for f in dataclasses.fields(cls))
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _rebuild(value: Any, kind: Any) -> Any:
