@@ -19,6 +19,7 @@ from PyQt5 import QtCore, QtWidgets
 
 from tpforce.core import calbench as cb
 from tpforce.core.ringbuffer import SampleRing
+from tpforce.ui.gc_guard import collect_on_gui_thread
 
 POLL_MS = 50  # new samples are read from the ring this often
 
@@ -88,6 +89,7 @@ class CalibrationDialog(QtWidgets.QDialog):
     def __init__(self, ring: SampleRing, link: BenchLink,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # a reader thread must never free Qt objects
         self.ring, self.link = ring, link
         self.setWindowTitle(f"Calibration - probe {link.serial}")
         self.resize(900, 760)

@@ -19,6 +19,7 @@ from tpforce.core.band import Band
 from tpforce.core.events import Zone
 from tpforce.core.units import Unit
 from tpforce.train.runner import Display, DrillRun, Result
+from tpforce.ui.gc_guard import collect_on_gui_thread
 from tpforce.ui.readout import ForceReadout, HoldRing
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.tones import Cue
@@ -40,6 +41,7 @@ class PracticeWindow(QtWidgets.QWidget):
 
     def __init__(self, run: DrillRun, player: SoundPlayer) -> None:
         super().__init__()
+        collect_on_gui_thread()  # a reader thread must never free Qt objects
         self.run = run
         self.player = player
         self.setWindowTitle(f"tpforce practice: {run.drill.title}")

@@ -33,6 +33,7 @@ from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui import settings as settings_io
 from tpforce.ui.actions import PRESET_NAMES, key_actions, settings_menu
 from tpforce.ui.alarms import AlarmRelay, SoundDirector
+from tpforce.ui.gc_guard import collect_on_gui_thread
 from tpforce.ui.guide import GuidePanel, guide_view, hold_summary, value_text
 from tpforce.ui.points import PointPanel
 from tpforce.ui.readout import ForceReadout, HoldRing
@@ -83,6 +84,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         max_rate_sps: float = 1000.0,
     ) -> None:
         super().__init__()
+        collect_on_gui_thread()  # a reader thread must never free Qt objects
         self.processor, self.ring, self.events = processor, ring, events
         self.store = store
         self.settings = settings or (settings_io.load(store) if store else LiveSettings())
