@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     p.add_argument("--rate", type=rate_sps, default=80, metavar="SPS", help="samples per second")
     p.add_argument("--speed", type=positive, default=1.0, help="simulated time per real second")
+    p.add_argument("--record", type=Path, metavar="FOLDER",
+                   help="record the session into FOLDER (a recording `tpforce replay` opens)")
     add_window_args(p)
     p.set_defaults(run=run)
 
@@ -118,7 +121,8 @@ def screen_view(processor: Processor) -> Seen:
     return Seen(state.phase, band, state.force_n, state.completed, len(state.trials_n))
 
 
-def demo_pipeline(rate: int, speed: float, target_s: float) -> Pipeline:
+def demo_pipeline(rate: int, speed: float, target_s: float,
+                  record: Path | None = None) -> Pipeline:
     """The simulated probe driven by a therapist who looks at this pipeline's screen."""
     holder: list[Processor] = []
     therapist = DemoTherapist()
@@ -130,7 +134,8 @@ def demo_pipeline(rate: int, speed: float, target_s: float) -> Pipeline:
     hand = Hand(cv=0.03, tremor_hz=10.0, reaction_tau_s=0.22, correction_tau_s=1.0)
     pipeline = open_pipeline(SIM_PORT, sim_options={"rate_sps": rate, "speed": speed,
                                                     "intent": intent, "hand": hand},
-                             hold=HoldConfig(target_s=target_s), extras=[therapist])
+                             hold=HoldConfig(target_s=target_s), extras=[therapist],
+                             record=record)
     holder.append(pipeline.processor)
     therapist.processor = pipeline.processor
     probe = pipeline.owned[0] if pipeline.owned else None
@@ -146,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             print(f"tpforce demo: {problem}", file=sys.stderr)
             return 2
-    with demo_pipeline(args.rate, args.speed, args.target or 30.0) as pipeline:
+    with demo_pipeline(args.rate, args.speed, args.target or 30.0, args.record) as pipeline:
         if args.headless:
             return _headless(pipeline, args.duration, args.json)
         return launch_window(pipeline, args, "tpforce demo - simulated probe")

@@ -263,7 +263,7 @@ def run_window(args: argparse.Namespace, changes: dict[str, Any]) -> int:
         options = ReplayOptions(seek_s=seek_s, play=args.play, speed=args.speed,
                                 duration_s=args.duration, screenshot=args.screenshot,
                                 what_if=changes)
-        link = LiveLink(device=pipeline.device_label)
+        link = LiveLink(device="REPLAY")  # the banner names the file; the bar stays short
         return run_replay_window(pipeline.processor, pipeline.ring, pipeline.events, player,
                                  replay.info, options, settings=settings, link=link,
                                  max_rate_sps=max(player.nominal_rate_sps, 80.0))

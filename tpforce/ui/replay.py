@@ -31,11 +31,11 @@ from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink
 from tpforce.ui.timeline import Timeline, marks_from_events
-from tpforce.ui.trace import TraceBuffer
 from tpforce.ui.window import LiveWindow
 
 FRAME_COLOUR = "#6a1b9a"
 """The replay's frame and banner colour (the live window has none: no one mistakes them)."""
+REPLAY_TRACE_MIN_PX = 150  # at 1280x800 (live: 200); a replay also shows its controls
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 LOCKED = {"mark": "Space (mark threshold)", "tare": "T (tare)",
           "tare_anyway": "Shift+T (tare anyway)", "tolerance": "O (mark tolerance)",
@@ -311,17 +311,17 @@ class ReplayWindow(LiveWindow):
         """Rescore the holds with the what-if and show them beside the recorded ones."""
         if self.info.rescore is None:
             self.what_if_label.setText("what-if is not available for this recording")
-            self.what_if_box.setVisible(True)
+            self._show_what_if(True)
             return
         try:
             self.comparison = list(self.info.rescore(dict(self.what_if)))
         except ValueError as exc:
             self.what_if_label.setText(f"what-if refused: {exc}")
-            self.what_if_box.setVisible(True)
+            self._show_what_if(True)
             return
         self.what_if_label.setText(
-            f"what-if: {settings_words(self.what_if)}, from the first sample on (the "
-            "recorded inputs that set it are left out)")
+            f"{self.points.settings.text()}\nwhat-if: {settings_words(self.what_if)}, from "
+            "the first sample on (the recorded inputs that set it are left out)")
         self.table.setRowCount(2 * len(self.comparison))
         for k, (rec, new) in enumerate(self.comparison):
             index = rec.index if rec is not None else new.index if new is not None else 0
@@ -333,14 +333,29 @@ class ReplayWindow(LiveWindow):
                     if j == 1 and col >= 2 and rows[1][col - 2] != rows[0][col - 2]:
                         item.setBackground(QtGui.QColor("#fff59d"))  # what the what-if changed
                     self.table.setItem(2 * k + j, col, item)
-        self.what_if_box.setVisible(True)
+        self._show_what_if(True)
+
+    def _show_what_if(self, shown: bool) -> None:
+        """The what-if panel takes the points panel's place (the window still fits 1280 px
+        across); its first line repeats the recorded settings the points panel showed."""
+        # the one going away goes first: both shown at once would widen the window for good
+        size = self.size()
+        if shown:
+            self.points.setVisible(False)
+            self.what_if_box.setVisible(True)
+        else:
+            self.what_if_box.setVisible(False)
+            self.points.setVisible(True)
+        # the layouts settle in the event loop: then the window goes back to its size
+        QtCore.QTimer.singleShot(0, lambda: self.resize(size.expandedTo(
+            self.minimumSizeHint())))
 
     def clear_what_if(self) -> None:
         """Drop the what-if: the panel folds away."""
         self.what_if.clear()
         self.comparison = []
         self.table.setRowCount(0)
-        self.what_if_box.setVisible(False)
+        self._show_what_if(False)
 
     # -- transport ------------------------------------------------------------------------
 
@@ -388,9 +403,7 @@ class ReplayWindow(LiveWindow):
         self.ring = SampleRing(self._ring_capacity)
         self.processor.add_consumer(self.ring)
         self.events.drain()
-        self.trace.buffer = TraceBuffer(self.trace.buffer.capacity)
-        self.trace.curve.setData([], [])
-        self.trace.curve_shadow.setData([], [])
+        self.trace.clear()
         self.seen_events.clear()
         self.tared, self.last_mark, self.summary = False, None, ""
         self._last_count = -1
@@ -410,15 +423,27 @@ class ReplayWindow(LiveWindow):
         if not self.timeline.dragging:
             self.timeline.set_position(now)
 
+    def _apply_scale(self) -> None:
+        """The live window's scaling; the trace gives up a quarter of its minimum to the
+        banner, transport and timeline, so a replay fits a 1280x800 screen."""
+        super()._apply_scale()
+        self.trace.setMinimumHeight(int(REPLAY_TRACE_MIN_PX * max(self._scale, 1.0)))
+
+    def _show_sound_state(self) -> None:
+        """As live, but the large no-audio warning only once the replay is unmuted: a muted
+        replay has no patient to warn about, and the status bar still says SILENT."""
+        super()._show_sound_state()
+        if self.settings.muted:
+            self.sound_warning.setVisible(False)
+
     def refresh(self) -> None:
         """The live window's refresh, then the position on the transport and timeline."""
         super().refresh()
         if hasattr(self, "timeline"):
             self._show_position()
             self._show_replayed_settings()
-            rate = (f"recorded at {self.source.nominal_rate_sps:g} sps · replay "
-                    f"{self.source.speed:g}x")
-            for name, text in (("rate", rate), ("record", "replay: nothing is recorded")):
+            rate = f"{self.source.nominal_rate_sps:g} sps · {self.source.speed:g}x"
+            for name, text in (("rate", rate), ("record", "not recorded")):
                 label = self.status.fields[name]
                 if label.text() != text:
                     label.setText(text)

@@ -287,6 +287,13 @@ class TracePlot(pg.PlotWidget):
             self.ppt.setValue(band.over_n)
             self.centre.setValue(band.centre_n)
 
+    def clear(self) -> None:
+        """Forget every sample shown (a replay went back to its start): an empty trace."""
+        self.buffer = TraceBuffer(self.buffer.capacity)
+        self.columns.reset(0.0)
+        self._drawn = None
+        self.curve.setData([], [])
+
     def refresh(self, ring: SampleRing) -> int:
         """Pull new samples and redraw if the picture changed; returns how many were new."""
         before = self.buffer.seen
