@@ -40,6 +40,8 @@ def after_trials_done(processor: Processor) -> bool:
 class ReportAction(QtCore.QObject):
     """Saves the session's report from the window (key, menu entry and status-bar button)."""
 
+    offer_shown = QtCore.pyqtSignal()  # the button appeared: the after-trials are done
+
     def __init__(self, window: QtWidgets.QMainWindow, processor: Processor,
                  root: Path | None = None) -> None:
         super().__init__(window)
@@ -81,6 +83,7 @@ class ReportAction(QtCore.QObject):
             self.button.setVisible(True)
             self.window.statusBar().showMessage(
                 f"after-trials done: {KEY} saves the session's report", 8000)
+            self.offer_shown.emit()
 
     def folder(self) -> Path:
         """Where this session's report goes: the patient's folder."""
