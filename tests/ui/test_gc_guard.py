@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import ClassVar
 
 from tpforce.ui.gc_guard import collect_on_gui_thread
 
@@ -11,7 +12,7 @@ from tpforce.ui.gc_guard import collect_on_gui_thread
 class _Cycle:
     """Half of a reference cycle that notes which thread frees it."""
 
-    freed_on: list[str] = []
+    freed_on: ClassVar[list[str]] = []
 
     def __init__(self) -> None:
         self.other: object = self
