@@ -28,6 +28,16 @@ def _collect_on_the_main_thread() -> object:
     gc.collect()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole simulated sessions in a window run first, in a fresh process state: after a
+    few hundred other tests their probe stream can stall on this machine (a known open
+    defect, see docs/architecture.md)."""
+    first = [i for i in items if i.get_closest_marker("session_first") is not None]
+    if first:
+        rest = [i for i in items if i.get_closest_marker("session_first") is None]
+        items[:] = first + rest
+
+
 @pytest.fixture
 def output_dir(request: pytest.FixtureRequest) -> Path:
     """A folder under test-output/ named after the test, for screenshots and logs."""

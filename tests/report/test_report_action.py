@@ -24,6 +24,7 @@ POINT = ScriptPoint("upper trapezius", "R", 20.0, 26.0, hold_s=30.0)
 
 
 @pytest.mark.gui
+@pytest.mark.session_first
 @pytest.mark.timeout(300)
 def test_save_report_at_the_end_of_a_session(qtbot, tmp_path: Path, output_dir: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,8 +46,15 @@ def test_save_report_at_the_end_of_a_session(qtbot, tmp_path: Path, output_dir: 
         assert first is not None and first < LEAD_S  # the script was not cut short
         assert not action.button.isVisible()
         if not action.offered:  # one wait on the signal, not 10 ms polls for a minute
-            with qtbot.waitSignal(action.offer_shown, timeout=180_000):
+            with qtbot.waitSignal(action.offer_shown, timeout=180_000, raising=False) as got:
                 pass
+            point = pipeline.processor.session.current
+            assert got.signal_triggered, (
+                f"no offer: phase {pipeline.processor.state.phase}, trials before "
+                f"{point.trials_before_n}, after {point.trials_after_n}, script at "
+                f"{run.therapist.t_s:.1f} s of {run.therapist.end_s:.1f} s, "
+                f"{pipeline.source.health()}, refusals "
+                f"{[e for e in window.seen_events if 'Refused' in type(e).__name__][:5]}")
         assert action.button.isVisible()
         assert action.button.text() == "Save report (Ctrl+S)"
         assert len(pipeline.processor.session.current.trials_after_n) == 3

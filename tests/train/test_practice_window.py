@@ -17,6 +17,7 @@ from tpforce.train.schedule import PRACTICE, RETENTION
 pytestmark = pytest.mark.gui
 
 
+@pytest.mark.session_first
 def test_blind_trial_hides_everything_and_shows_the_result_after(
         qtbot: Any, tmp_path: Path) -> None:
     from tpforce.ui.practice import PracticeWindow
