@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -46,6 +46,7 @@ ZERO_WINDOW_S = 1.0
 ZERO_MAX_WAIT_S = 10.0  # not at rest by then (after the release): reported as unchecked
 ZERO_REST_SD_N = 0.02  # at rest: the window's SD within this (a touch on skin trembles more)
 ZERO_MIN_SAMPLES = 8  # a window holds at least this many samples (longer for slow gauges)
+_FEED_BLOCK = 1024  # samples converted to Python scalars at a time by ZeroWatch.feed
 
 
 class BenchError(ValueError):
@@ -923,8 +924,7 @@ class ZeroWatch:
                 return []
             start += int(free[0])
         out: list[ZeroChecked] = []
-        for ti, fi, gi in zip(t[start:].tolist(), f[start:].tolist(), gap[start:].tolist(),
-                              strict=True):
+        for ti, fi, gi in _samples(t, f, gap, start):
             if self._pending is None:
                 break
             at_rest = fi == fi and fi < self.contact_n
@@ -981,3 +981,13 @@ class ZeroWatch:
 
     def _restart(self) -> None:
         self._rest_since, self._win_t0, self._win = None, None, []
+
+
+def _samples(t: np.ndarray, f: np.ndarray, gap: np.ndarray, start: int
+             ) -> Iterator[tuple[float, float, bool]]:
+    """(time, force, gap) from `start` on, as Python scalars, converted a block at a time:
+    the watch usually decides within a few seconds, so a replay's hour-long batch is never
+    converted whole."""
+    for i in range(start, len(t), _FEED_BLOCK):
+        j = i + _FEED_BLOCK
+        yield from zip(t[i:j].tolist(), f[i:j].tolist(), gap[i:j].tolist(), strict=True)
