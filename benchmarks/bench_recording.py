@@ -108,7 +108,7 @@ def _load(path: Path, how: str) -> float:
         return float(len(samples))
     if how == "pass":
         return float(sum(np.sum(samples[name]) for name in samples.dtype.names or ()))
-    copied = np.array(samples)
+    copied = reader.load_samples()
     return float(len(copied) + (len(reader.events()) if how == "all" else 0))
 
 

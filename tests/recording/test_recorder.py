@@ -121,6 +121,8 @@ def test_a_torn_tail_is_cut_at_the_last_whole_record_with_a_warning(tmp_path) ->
         f.write(b'{"i": 10, "type": "Sig')
     reader = RecordingReader(path)
     assert len(reader.samples()) == 10
+    loaded = reader.load_samples()  # the in-memory copy stops at the same record
+    assert loaded.tobytes() == _batch(10, 0).tobytes() and loaded.flags.writeable
     assert reader.events() == [(10, SignalLost(0.1))]
     assert any("truncated" in w and "samples.bin" in w for w in reader.warnings)
     assert any("events.jsonl" in w for w in reader.warnings)

@@ -297,7 +297,7 @@ class PlayerSource:
     def __init__(self, path: str | os.PathLike[str], sink: Any = None, speed: float = 1.0,
                  tick_s: float = 0.02) -> None:
         self.reader = RecordingReader(Path(path))
-        self.samples = np.array(self.reader.samples())
+        self.samples = self.reader.load_samples()
         self.items: list[tuple[int, Event]] = []
         for at, e in self.reader.events():
             if isinstance(e, Input) or type(e).__name__ in SOURCE_EVENTS:

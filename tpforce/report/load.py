@@ -9,8 +9,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tpforce.io.recorder import CONTEXT_FILE, FORMAT, RecordingError, RecordingReader
 from tpforce.report.session import CONTEXT_KEYS, ReportError, SessionData
 
@@ -40,7 +38,7 @@ def load_session(path: str | os.PathLike[str]) -> SessionData:
         raise ReportError(f"{folder}: not a recording folder (give a *.tpfrec folder)")
     try:
         reader = RecordingReader(folder)
-        samples = np.array(reader.samples())
+        samples = reader.load_samples()
         events = [e for _, e in reader.events()]
     except RecordingError as exc:
         raise ReportError(str(exc)) from None
