@@ -67,6 +67,11 @@ def test_a_zero_moved_past_the_limit_is_recorded_and_recomputes(
     assert "every decision recomputes equal" in capsys.readouterr().out
     words = event_words(z, proc)
     assert words.startswith("ZERO DRIFTED: zero moved +1.4") and "re-tare" in words
+    html = tmp_path / "report.html"  # the report for the file flags the hold
+    assert main(["report", str(path), "-o", str(html)]) == 0
+    page = html.read_text()
+    assert '<td class="warn">moved +1.4' in page and "forces carry that error" in page
+    assert "the probe's zero had moved beyond its limit after hold 1 (+1.4" in page
 
 
 def test_a_tared_zero_that_held_is_within_the_limit(tmp_path: Path) -> None:
@@ -76,6 +81,10 @@ def test_a_tared_zero_that_held_is_within_the_limit(tmp_path: Path) -> None:
     assert abs(z.drift_n) < 0.05
     assert verify(path) == (None, [])
     assert event_words(z, proc).startswith("zero checked after hold 1: zero within")
+    html = tmp_path / "report.html"
+    assert main(["report", str(path), "-o", str(html)]) == 0
+    page = html.read_text()
+    assert "<td>within 0.98 N (" in page and 'class="warn"' not in page
 
 
 def test_the_demo_session_checks_its_zero_after_the_hold_and_says_so() -> None:

@@ -34,6 +34,7 @@ table { border-collapse: collapse; margin: 4px 0 10px 0; }
 td, th { border: 1px solid #bbb; padding: 2px 6px; text-align: left; }
 th { background: #eee; } td.n { text-align: right; }
 .note { color: #555; font-size: 9pt; } img { max-width: 100%; }
+.warn { color: #9a1c00; font-weight: bold; }
 """
 
 Embed = Callable[[bytes], str]
@@ -137,6 +138,19 @@ def _metric_text(attr: str, value: object, digits: int | None) -> str:
     return str(value)
 
 
+def zero_text(zero: ev.ZeroChecked | None) -> str:
+    """The zero check after a hold in a few words: within the limit, moved (the hold's
+    forces carry that error), or not checked and why."""
+    if zero is None:
+        return "not checked"
+    if not zero.checked:
+        return "not checked: " + zero.message.split(": ", 1)[-1]
+    drift = zero.drift_n if zero.drift_n is not None else math.nan
+    if zero.exceeded:
+        return f"moved {drift:+.2f} N (limit {zero.limit_n:.2f} N): forces carry that error"
+    return f"within {zero.limit_n:.2f} N ({drift:+.2f} N)"
+
+
 def _hold_table(view: PointView) -> str:
     """The hold metrics: one row per metric, one column per hold (fits a page's width)."""
     head = "<tr><th>metric</th>" + "".join(
@@ -146,7 +160,13 @@ def _hold_table(view: PointView) -> str:
         cells = "".join(f'<td class="n">{_e(_metric_text(attr, getattr(h.metrics, attr), digits))}'
                         "</td>" for h in view.holds)
         body.append(f"<tr><th>{_e(label)}</th>{cells}</tr>")
+    cells = "".join(f'<td{_WARN if h.zero is not None and h.zero.exceeded else ""}>'
+                    f"{_e(zero_text(h.zero))}</td>" for h in view.holds)
+    body.append(f"<tr><th>zero at rest after the hold</th>{cells}</tr>")
     return f"<table>{head}{''.join(body)}</table>"
+
+
+_WARN = ' class="warn"'
 
 
 def _alarm_text(e: ev.Event) -> str:
@@ -189,6 +209,13 @@ def _point(view: PointView, number: int, t: np.ndarray, f: np.ndarray, embed: Em
                                            for m in deleted) + "</p>")
     if view.holds:
         out.append("<h4>Holds</h4>" + _hold_table(view))
+        drifted = [h for h in view.holds if h.zero is not None and h.zero.exceeded]
+        if drifted:
+            out.append("<p class=\"warn\">the probe's zero had moved beyond its limit after "
+                       + ", ".join(f"hold {h.metrics.index} ({h.zero.drift_n:+.2f} N)"
+                                   for h in drifted if h.zero is not None)
+                       + ": those holds' forces carry that error; tare at rest before the "
+                       "next session</p>")
         for h in view.holds:
             m = h.metrics
             ended = m.ended_by.value.replace("_", " ")

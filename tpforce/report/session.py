@@ -74,6 +74,7 @@ class HoldView:
     bands: list[ev.BandChanged]  # band changes from before the hold to its end
     steps: list[ev.PressureStep]
     alarms: list[ev.OverThreshold]
+    zero: ev.ZeroChecked | None = None  # the probe's zero checked at rest after the hold
 
 
 @dataclass
@@ -132,6 +133,7 @@ def point_views(data: SessionData) -> list[PointView]:
     for point, (a, b) in zip(session.points, spans, strict=True):
         views.append(PointView(point, max(a, float(t[0])), min(b, float(t[-1]))))
     bands = [e for e in data.events if isinstance(e, ev.BandChanged)]
+    zeros = {e.index: e for e in data.events if isinstance(e, ev.ZeroChecked)}
     for view in views:
         a, b = view.start_s, view.end_s
         inside = [e for e in data.events if a <= e.t_s <= b or (view is views[0] and e.t_s < a)]
@@ -144,7 +146,8 @@ def point_views(data: SessionData) -> list[PointView]:
                      and m.start_s <= x.t_s <= m.end_s]
             over = [x for x in data.events if isinstance(x, ev.OverThreshold)
                     and m.start_s <= x.t_s <= m.end_s]
-            view.holds.append(HoldView(m, before[-1:] + during, steps, over))
+            view.holds.append(HoldView(m, before[-1:] + during, steps, over,
+                                       zeros.get(m.index)))
     # A point left without a mark or a hold (the unnamed first point, when the therapist
     # names the first site with "next point") is not a treated point.
     kept = [v for v in views if v.point.marks or v.point.holds or v.alarms]
