@@ -33,9 +33,10 @@ def probe_with_record(age_days: float | None, serial: str = "SIM00001",
     return probe.start()
 
 
-def stream_stderr(probe: SimProbe, capsys: pytest.CaptureFixture[str]) -> list[str]:
+def stream_stderr(probe: SimProbe, capsys: pytest.CaptureFixture[str],
+                  extra: tuple[str, ...] = ()) -> list[str]:
     try:
-        assert main(["stream", "--port", probe.port, "--duration", "0.3"]) == 0
+        assert main(["stream", "--port", probe.port, "--duration", "0.3", *extra]) == 0
     finally:
         probe.stop()
     return capsys.readouterr().err.strip().splitlines()
@@ -45,6 +46,13 @@ def test_an_old_record_is_one_line_on_stderr(capsys: pytest.CaptureFixture[str])
     [line] = stream_stderr(probe_with_record(400.2), capsys)
     assert line == ("tpforce: warning: calibration 400 days old (limit 183, the probe's "
                     "record): recalibrate (tpforce calibrate)")
+
+
+def test_the_clinic_sets_its_own_recalibration_interval(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    [line] = stream_stderr(probe_with_record(100.2), capsys, ("--max-cal-age-days", "90"))
+    assert "calibration 100 days old (limit 90, the probe's record)" in line
+    assert stream_stderr(probe_with_record(100.2), capsys, ("--max-cal-age-days", "365")) == []
 
 
 def test_a_record_of_another_probe_is_said(capsys: pytest.CaptureFixture[str]) -> None:

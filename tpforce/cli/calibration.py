@@ -7,14 +7,31 @@ import argparse
 from pathlib import Path
 
 from tpforce.cli import UserError
-from tpforce.io.calibration import RecordError, calibration_chooser, load_record
+from tpforce.cli.argtypes import positive
+from tpforce.core.calbench import DEFAULT_MAX_AGE_DAYS
+from tpforce.io.calibration import (
+    CalibrationChoice,
+    RecordError,
+    calibration_chooser,
+    load_record,
+)
 
 
 def add_calibration_arg(p: argparse.ArgumentParser) -> None:
-    """The `--calibration FILE` option of the commands that read a probe."""
+    """The `--calibration FILE` and `--max-cal-age-days` options of the commands that read
+    a probe."""
     p.add_argument("--calibration", type=Path, metavar="FILE",
                    help="a calibration record (calibration/records/<serial>.json) to use "
                         "instead of the one in the probe's EEPROM")
+    p.add_argument("--max-cal-age-days", type=positive, default=DEFAULT_MAX_AGE_DAYS,
+                   metavar="DAYS", help="warn at connect when the probe's calibration is "
+                   f"older than this (default {DEFAULT_MAX_AGE_DAYS}, the clinic's "
+                   "recalibration interval)")
+
+
+def chooser(args: argparse.Namespace) -> CalibrationChoice:
+    """The calibration choice the options ask for (a record file, the age limit)."""
+    return calibration_chooser(args.calibration, args.max_cal_age_days)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -52,4 +69,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["add_calibration_arg", "calibration_chooser"]
+__all__ = ["add_calibration_arg", "calibration_chooser", "chooser"]

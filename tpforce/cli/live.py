@@ -116,8 +116,8 @@ def recorder_switch(pipeline: Pipeline, folder: Path, device: str = "") -> Calla
 def run(args: argparse.Namespace) -> int:
     """Open the port, take the probe's calibration and show the window."""
     from tpforce.cli import UserError
+    from tpforce.cli.calibration import chooser
     from tpforce.cli.stream import driver_options
-    from tpforce.io.calibration import calibration_chooser
 
     problem = qt_display_problem()
     if problem:
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pipeline = open_pipeline(args.port, driver=args.driver, driver_options=options,
                                  hold=HoldConfig(), reconnect=reconnect,
-                                 choose=calibration_chooser(args.calibration),
+                                 choose=chooser(args),
                                  late_extras=lsl_extras(args),
                                  record_default=not args.no_record, patient=patient,
                                  operator=args.operator)

@@ -114,7 +114,7 @@ def driver_options(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Open the source and print until the duration ends, the pipe closes or Ctrl-C."""
     from tpforce.cli import UserError
-    from tpforce.io.calibration import calibration_chooser
+    from tpforce.cli.calibration import chooser
 
     if args.calibration is not None and (args.driver != "probe" or args.port.startswith(LSL_PORT)):
         raise UserError("--calibration is for the tpforce probe; gauges and LSL streams report "
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     reconnect = bool(options.pop("reconnect"))
     try:
         pipeline = open_pipeline(args.port, driver=args.driver, driver_options=options,
-                                 choose=calibration_chooser(args.calibration), extras=[tap],
+                                 choose=chooser(args), extras=[tap],
                                  late_extras=lsl_extras(args), record=args.record,
                                  reconnect=reconnect)
     except (SourceOpenError, ValueError, re.error, OSError) as exc:
