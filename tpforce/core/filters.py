@@ -15,12 +15,16 @@ from batch to batch, so any chunking of the same samples gives bit-identical out
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
+
 import numpy as np
 
 from tpforce.core.samples import SampleFlag
 
 DEFAULT_WINDOW_S = 0.04
 _RESTART_FLAGS = int(SampleFlag.GAP_BEFORE | SampleFlag.RESET_BEFORE)  # as a plain int
+_isfinite = math.isfinite
 
 
 def group_delay_s(window_s: float, rate_sps: float) -> float:
@@ -42,8 +46,10 @@ class MovingAverage:
         self._count = 0  # samples seen so far (global index of the next one)
         self._seg_start = 0  # global index where the current segment began
         self._prev_nan = False
-        self._tail_t = np.zeros(0)
-        self._tail_before = np.zeros(0)  # running sum before each tail sample
+        # The tail as lists: a small batch steps over them in Python without array calls.
+        self._tail_t: list[float] = []
+        self._tail_before: list[float] = []  # running sum before each tail sample
+        self._tail_sorted = True  # tail times strictly increase (the scalar path needs it)
 
     def process(self, t_s: np.ndarray, x: np.ndarray, flags: np.ndarray | None = None
                 ) -> np.ndarray:
@@ -64,8 +70,8 @@ class MovingAverage:
         acc[0] = self._total
         acc[1:] = np.where(bad, 0.0, x)
         np.cumsum(acc, out=acc)  # sequential: chunking never changes the sums
-        ext_t = np.concatenate((self._tail_t, t_s))
-        ext_before = np.concatenate((self._tail_before, acc[:-1]))
+        ext_t = np.concatenate((np.array(self._tail_t, dtype=np.float64), t_s))
+        ext_before = np.concatenate((np.array(self._tail_before, dtype=np.float64), acc[:-1]))
         e = np.arange(m, m + n)
         seg = np.where(boundary, e, self._seg_start - g0)
         np.maximum.accumulate(seg, out=seg)
@@ -80,6 +86,58 @@ class MovingAverage:
         self._prev_nan = bool(bad[-1])
         keep = int(np.searchsorted(ext_t, ext_t[-1] - self.window_s, side="right"))
         keep = min(keep, m + n - 1)
+        tail = ext_t[keep:]
+        self._tail_t = tail.tolist()
+        self._tail_before = ext_before[keep:].tolist()
+        self._tail_sorted = bool(np.all(tail[1:] > tail[:-1]))
+        return y
+
+    def process_list(self, t_s: list[float], x: list[float], restart: list[bool]
+                     ) -> list[float] | None:
+        """`process` for a few samples as lists (`restart`: gap or reset before each), in
+        Python: the same sums in the same order, so the same floats. None, with nothing
+        changed, when the times do not strictly increase (then call `process`)."""
+        n = len(x)
+        if n == 0 or self.window_s <= 0:
+            return list(x)
+        tail_t = self._tail_t
+        prev_t = tail_t[-1] if tail_t else -math.inf
+        if not self._tail_sorted:
+            return None
+        for ti in t_s:
+            if not ti > prev_t:  # also refuses NaN: bisect needs sorted times
+                return None
+            prev_t = ti
+        w = self.window_s
+        m = len(tail_t)
+        g0 = self._count - m
+        ext_t = tail_t + t_s
+        ext_before = self._tail_before + [0.0] * n
+        seg = self._seg_start - g0
+        prev_nan = self._prev_nan
+        total = self._total
+        nan = np.nan
+        y: list[float] = []
+        for i in range(n):
+            xi = x[i]
+            e = m + i
+            bad = not _isfinite(xi)
+            if bad or prev_nan or restart[i]:
+                seg = e
+            ext_before[e] = total
+            total = total + (0.0 if bad else xi)  # as the array path: NaN adds a 0.0
+            start = bisect_right(ext_t, t_s[i] - w)
+            if start < seg:
+                start = seg
+            if start > e:
+                start = e
+            y.append(nan if bad else (total - ext_before[start]) / (e - start + 1))
+            prev_nan = bad
+        self._total = total
+        self._count += n
+        self._seg_start = seg + g0
+        self._prev_nan = prev_nan
+        keep = min(bisect_right(ext_t, ext_t[-1] - w), m + n - 1)
         self._tail_t = ext_t[keep:]
         self._tail_before = ext_before[keep:]
         return y
@@ -99,8 +157,8 @@ class Despike:
 
     def reset(self) -> None:
         """Forget the carried samples."""
-        self._tail = np.full(2, np.nan)
-        self._tail_restart = np.zeros(2, dtype=bool)
+        self._tail = [math.nan, math.nan]
+        self._tail_restart = [False, False]
 
     def process(self, x: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
         """The despiked values of `x` (flags: SampleFlag bits, for gaps)."""
@@ -110,13 +168,32 @@ class Despike:
             return x.copy()
         restart = (np.zeros(n, dtype=bool) if flags is None
                    else (flags & _RESTART_FLAGS) != 0)
-        ext = np.concatenate((self._tail, x))
-        rext = np.concatenate((self._tail_restart, restart))
+        ext = np.concatenate((np.array(self._tail, dtype=np.float64), x))
+        rext = np.concatenate((np.array(self._tail_restart, dtype=bool), restart))
         a, b, c = ext[:-2], ext[1:-1], ext[2:]
         with np.errstate(invalid="ignore"):
             med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
         valid = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & ~rext[2:] & ~rext[1:-1]
         y = np.where(valid, med, x)
-        self._tail = ext[-2:].copy()
-        self._tail_restart = rext[-2:].copy()
+        self._tail = ext[-2:].tolist()
+        self._tail_restart = rext[-2:].tolist()
+        return y
+
+    def process_list(self, x: list[float], restart: list[bool]) -> list[float] | None:
+        """`process` for a few samples as lists, in Python: a median is one of its three
+        values, so the same float. None, with nothing changed, when +0 and -0 meet in a
+        median (then call `process`)."""
+        a, b = self._tail
+        ra, rb = self._tail_restart
+        y: list[float] = []
+        for c, rc in zip(x, restart, strict=True):
+            if not rc and not rb and _isfinite(a) and _isfinite(b) and _isfinite(c):
+                if (a == 0.0 or b == 0.0 or c == 0.0) and len(
+                        {math.copysign(1.0, v) for v in (a, b, c) if v == 0.0}) > 1:
+                    return None  # +0 and -0 tie: which one min/max picks is not defined
+                y.append(max(min(a, b), min(max(a, b), c)))
+            else:
+                y.append(c)
+            a, b, ra, rb = b, c, rb, rc
+        self._tail, self._tail_restart = [a, b], [ra, rb]
         return y

@@ -142,12 +142,13 @@ class HoldMachine:
 
     # -- stepping ------------------------------------------------------------------------
 
-    def process(self, t: np.ndarray, f: np.ndarray, z: np.ndarray, gap: np.ndarray,
-                centre_n: float, over_n: float, high: np.ndarray | None = None
-                ) -> list[Event]:
+    def process(self, t: np.ndarray, f: np.ndarray, z: np.ndarray | list[int],
+                gap: np.ndarray | list[bool], centre_n: float, over_n: float,
+                high: np.ndarray | list[bool] | None = None) -> list[Event]:
         """Step over one stretch of samples under one band; returns events in decision order.
 
         `high` marks the samples where the force rose past `ESCALATE_FRAC` of the alarm level.
+        `z`, `gap` and `high` may be lists (a small batch, stepped over without array calls).
         """
         n = len(t)
         events: list[Event] = []
@@ -156,16 +157,28 @@ class HoldMachine:
         self._alarm_level = over_n
         self._seg = (t, f, centre_n)
         self._buf_from = 0 if self.active else None
-        prev = np.empty(n, dtype=z.dtype)
-        prev[0] = self.last_zone
-        prev[1:] = z[:-1]
-        lost = gap.copy()
-        lost[0] = (lost[0] or self._pending_gap) and self.last_t is not None
+        first_lost = bool((gap[0] or self._pending_gap) and self.last_t is not None)
         self._pending_gap = False
-        todo = (z != prev) | lost
-        if high is not None:
-            todo |= high
-        for k in np.flatnonzero(todo).tolist():
+        prev: np.ndarray | list[int]
+        lost: np.ndarray | list[bool]
+        todo: list[int]
+        if isinstance(z, list):
+            prev = [int(self.last_zone), *z[:-1]]
+            lost = list(gap)
+            lost[0] = first_lost
+            todo = [k for k in range(n) if z[k] != prev[k] or lost[k]
+                    or (high is not None and high[k])]
+        else:
+            prev = np.empty(n, dtype=z.dtype)
+            prev[0] = self.last_zone
+            prev[1:] = z[:-1]
+            lost = np.array(gap, dtype=bool)
+            lost[0] = first_lost
+            todo_mask = (z != prev) | lost
+            if high is not None:
+                todo_mask |= np.asarray(high, dtype=bool)
+            todo = np.flatnonzero(todo_mask).tolist()
+        for k in todo:
             tk = float(t[k])
             zp = Z(int(prev[k]))
             if lost[k]:
@@ -191,7 +204,8 @@ class HoldMachine:
             self._keep(self._buf_from, n)
         self._seg, self._buf_from = None, None
         self.last_t = float(t[-1])
-        self.last_zone = Z(int(z[-1]))
+        if z[-1] != self.last_zone:
+            self.last_zone = Z(int(z[-1]))
         self._last_f = float(f[-1])
         self._last_dev = self._last_f - centre_n
         return events

@@ -19,7 +19,7 @@ from tpforce.core.consumer import Consumer, FanOut
 from tpforce.core.events import Event, Input, InputKind, InputRefused, Phase, SignalLost, Tared
 from tpforce.core.samples import SampleFlag
 from tpforce.core.session import Point, Session
-from tpforce.core.tracker import Tracker, TrackerState
+from tpforce.core.tracker import SMALL_BATCH, Tracker, TrackerState
 
 _SATURATED = int(SampleFlag.SATURATED)
 _RAW_KEEP = 4096  # raw samples kept for a tare: 0.5 s up to 8 kSPS
@@ -40,8 +40,11 @@ class Processor:
         # Commands from the GUI thread vs batches from IO; re-entrant so that a consumer may
         # issue a command from inside a delivery.
         self._lock = threading.RLock()
-        self._raw = np.zeros(0, dtype=np.int64)  # recent raw counts (NaN-free, unsaturated)
-        self._raw_t = np.zeros(0)
+        # Recent raw counts (unsaturated) and their times: the last _RAW_KEEP are kept, in
+        # buffers twice that size so that a batch appends in place and a shift is rare.
+        self._raw_buf = np.zeros(2 * _RAW_KEEP, dtype=np.int64)
+        self._raw_t_buf = np.zeros(2 * _RAW_KEEP)
+        self._raw_n = 0
         self._closed = False
         self.tracker.tip_area_cm2 = calibration.tip_area_cm2
 
@@ -80,10 +83,47 @@ class Processor:
         with self._lock:
             self._calibration.apply(batch)
             events = self.tracker.process(batch)
-            ok = (batch["flags"] & _SATURATED) == 0
-            self._raw = np.concatenate((self._raw, batch["raw"][ok]))[-_RAW_KEEP:]
-            self._raw_t = np.concatenate((self._raw_t, batch["t_s"][ok]))[-_RAW_KEEP:]
+            flags = batch["flags"]
+            if len(flags) <= SMALL_BATCH:  # a few samples: faster than array calls
+                saturated = any(fl & _SATURATED for fl in flags.tolist())
+            else:
+                saturated = bool((flags & _SATURATED).any())
+            if not saturated:
+                self._keep_raw(batch["raw"], batch["t_s"])
+            else:
+                ok = (flags & _SATURATED) == 0
+                self._keep_raw(batch["raw"][ok], batch["t_s"][ok])
             self.out.deliver(batch, events)
+
+    def _keep_raw(self, raw: np.ndarray, t_s: np.ndarray) -> None:
+        """Append unsaturated raw counts for a tare, keeping the last _RAW_KEEP."""
+        k = len(raw)
+        if k == 0:
+            return
+        if k >= _RAW_KEEP:
+            self._raw_buf[:_RAW_KEEP] = raw[-_RAW_KEEP:]
+            self._raw_t_buf[:_RAW_KEEP] = t_s[-_RAW_KEEP:]
+            self._raw_n = _RAW_KEEP
+            return
+        n = self._raw_n
+        if n + k > len(self._raw_buf):
+            live = min(n, _RAW_KEEP)
+            self._raw_buf[:live] = self._raw_buf[n - live:n]
+            self._raw_t_buf[:live] = self._raw_t_buf[n - live:n]
+            n = live
+        self._raw_buf[n:n + k] = raw
+        self._raw_t_buf[n:n + k] = t_s
+        self._raw_n = n + k
+
+    @property
+    def _raw(self) -> np.ndarray:
+        """The last _RAW_KEEP unsaturated raw counts, oldest first."""
+        return self._raw_buf[max(0, self._raw_n - _RAW_KEEP):self._raw_n]
+
+    @property
+    def _raw_t(self) -> np.ndarray:
+        """Times of `_raw`."""
+        return self._raw_t_buf[max(0, self._raw_n - _RAW_KEEP):self._raw_n]
 
     def on_event(self, event: Event) -> None:
         """Pass source events through, letting the tracker react to lost signal first."""

@@ -46,8 +46,8 @@ class History:
     def between(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Views of the samples with t0_s <= t <= t1_s."""
         t = self._t[: self._n]
-        i0 = int(np.searchsorted(t, t0_s, side="left"))
-        i1 = int(np.searchsorted(t, t1_s, side="right"))
+        i0 = int(t.searchsorted(t0_s, "left"))
+        i1 = int(t.searchsorted(t1_s, "right"))
         return t[i0:i1], self._f[i0:i1]
 
     @property

@@ -54,7 +54,11 @@ _UNKNOWN, _NO_CONTACT, _BELOW, _IN_BAND, _ABOVE, _OVER = (
     int(z) for z in (Zone.UNKNOWN, Zone.NO_CONTACT, Zone.BELOW, Zone.IN_BAND, Zone.ABOVE,
                      Zone.OVER))
 _BUTTON, _OVER_RANGE = int(SampleFlag.BUTTON), int(SampleFlag.OVER_RANGE)
+_LOST = LOST_FLAGS
 SPACING_INTERVALS = 16  # the nominal sample spacing is the median of the first 16 intervals
+# Batches up to this size are stepped over as Python lists (`Tracker._process_small`): at
+# a few samples a batch, numpy's per-call overhead costs more than the work.
+SMALL_BATCH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +473,10 @@ class Tracker:
         n = len(batch)
         if n == 0:
             return []
+        if n <= SMALL_BATCH:
+            small = self._process_small(batch)
+            if small is not None:
+                return small
         events: list[Event] = []
         t = batch["t_s"]
         last = self.machine.last_t if self.machine.last_t is not None else -math.inf
@@ -528,6 +536,114 @@ class Tracker:
                     self._version += 1
                 start = edge
         self.history.append(t[hist:], f[hist:])
+        self.samples_seen += n
+        if any(isinstance(e, (HoldScored, ButtonChanged)) for e in events):
+            self._version += 1
+        self._publish()
+        return events
+
+    def _process_small(self, batch: np.ndarray) -> list[Event] | None:
+        """`process` for a few samples, stepped over as Python lists: the same comparisons
+        and sums in the same order, so the same events and floats. None, with nothing
+        changed, for what the general path handles: refused times or a button edge."""
+        t = batch["t_s"]
+        tl: list[float] = t.tolist()
+        fl: list[int] = batch["flags"].tolist()
+        last = self.machine.last_t
+        first = last is None
+        prev_t = -math.inf if last is None else last
+        button = self._button
+        dt: list[float] = []
+        for ti, fi in zip(tl, fl, strict=True):
+            if not ti > prev_t:  # not increasing (or NaN): refused samples
+                return None
+            if ((fi & _BUTTON) != 0) != button:  # a button edge splits the batch
+                return None
+            dt.append(ti - prev_t)
+            prev_t = ti
+        n = len(tl)
+        if first:
+            dt[0] = 0.0  # tl[0] - tl[0], as _gap_flags prepends the first time
+        # gap flags, as _gap_flags
+        cfg = self.config
+        gap_min = cfg.gap_min_s
+        lim = gap_min
+        from_i = 0
+        if self._spacing is None:
+            need = SPACING_INTERVALS - len(self._intervals)
+            self._intervals += (dt[1:] if first else dt)[:need]
+            from_i = n
+            if len(self._intervals) >= SPACING_INTERVALS:
+                self._spacing = float(np.median(self._intervals))
+                from_i = need + int(first)
+        if self._spacing is not None:
+            lim = max(gap_min, cfg.gap_factor * self._spacing)
+        restart: list[bool] = []
+        for i in range(n):
+            if dt[i] > (lim if i >= from_i else gap_min):
+                fl[i] |= _GAP
+            restart.append((fl[i] & _LOST) != 0)
+        raw_arr = batch["force_n"]
+        raw_l: list[float] = raw_arr.tolist()
+        x: list[float] | None = raw_l
+        if self.despike is not None:
+            x = self.despike.process_list(raw_l, restart)
+            if x is None:
+                x = self.despike.process(raw_arr, np.array(fl, dtype=np.uint16)).tolist()
+        assert x is not None
+        fv = self.filter.process_list(tl, x, restart)
+        if fv is None:
+            fv = self.filter.process(t, np.array(x, dtype=np.float64),
+                                     np.array(fl, dtype=np.uint16)).tolist()
+        f = np.array(fv, dtype=np.float64)
+        self.filtered_n = f
+        self._over_range = bool(fl[-1] & _OVER_RANGE)
+        # zones, as classify and _step
+        band = self.band
+        contact_n = cfg.contact_n
+        over_state = self._over_state
+        zones: list[int] = []
+        high: list[bool] | None = None
+        if band is None:
+            for v in fv:
+                zones.append(_BELOW if v >= contact_n
+                             else _NO_CONTACT if v < contact_n else _UNKNOWN)
+            over_state = False
+        else:
+            lo, hi, level = band.lo_n, band.hi_n, band.over_n
+            leave_below = level * (1.0 - cfg.alarm_margin_frac)
+            esc = ESCALATE_FRAC * band.over_n
+            high_prev = self._high_prev
+            high = []
+            for v, fli in zip(fv, fl, strict=True):
+                enter = v > level
+                if enter or not v >= leave_below:
+                    over_state = enter
+                if v >= contact_n:
+                    z = _BELOW
+                    if v >= lo:
+                        z = _IN_BAND
+                    if v > hi:
+                        z = _ABOVE
+                    if over_state:
+                        z = _OVER
+                else:
+                    z = _NO_CONTACT if v < contact_n else _UNKNOWN
+                if fli & _OVER_RANGE:
+                    z = _OVER
+                zones.append(z)
+                h = v > esc
+                high.append(h and not high_prev)
+                high_prev = h
+            self._high_prev = high_prev
+        self._over_state = over_state
+        gap = restart
+        centre = band.centre_n if band is not None else math.nan
+        over = band.over_n if band is not None else math.inf
+        events = self._collect(self.machine.process(t, f, zones, gap, centre, over, high))
+        if events or self.zero.pending:
+            events = self._zero_after(events, t, raw_arr, np.array(gap, dtype=bool))
+        self.history.append(t, f)
         self.samples_seen += n
         if any(isinstance(e, (HoldScored, ButtonChanged)) for e in events):
             self._version += 1
