@@ -1,11 +1,15 @@
-"""Trace builders for the core tests: piecewise-constant forces at a fixed rate."""
+"""Trace builders for the core tests (piecewise-constant forces at a fixed rate) and the
+analyze command's answer to a CSV it cannot use."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
+import pytest
 
+from tpforce.cli import main
 from tpforce.core.band import Band
 from tpforce.core.events import Event
 from tpforce.core.samples import SampleFlag, batch_from_force
@@ -48,3 +52,14 @@ def gap_flags(n: int, at: list[int]) -> np.ndarray:
     flags = np.zeros(n, dtype=np.uint16)
     flags[at] = SampleFlag.GAP_BEFORE
     return flags
+
+
+def analyze_refusal(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """`tpforce analyze` of a CSV holding `text`: exit 2 and one line, no traceback; that line."""
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code = main(["analyze", str(path), "--threshold", "20"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, (code, err)
+    assert "\n" not in err and "Traceback" not in err, err
+    return err

@@ -25,6 +25,8 @@ from tpforce.core.processor import Processor
 from tpforce.core.samples import empty_batch
 from tpforce.core.tracker import HoldConfig, Tracker
 
+from .helpers import analyze_refusal
+
 DATA = Path(__file__).parent.parent / "data"
 
 
@@ -87,11 +89,7 @@ def test_analyze_golden_trace_json(capsys: pytest.CaptureFixture[str]) -> None:
 ])
 def test_analyze_bad_csv_is_one_line_exit_2(tmp_path: Path, text: str, needle: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_text(text)
-    assert main(["analyze", str(path), "--threshold", "20"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert needle in err and "\n" not in err and "Traceback" not in err
+    assert needle in analyze_refusal(tmp_path, text, capsys)
 
 
 def test_core_imports_no_gui_or_serial() -> None:

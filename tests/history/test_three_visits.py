@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PyQt5.QtGui import QImage
 
-from tests.report.conftest import need
+from tests.report.browser import chromium
 from tests.report.probe_session import LEAD_S, start
 from tpforce.cli import main
 from tpforce.history.record import VERDICT_TEXT
@@ -145,25 +144,17 @@ def test_the_same_history_from_importing_the_recordings(visits: Visits, db_url: 
     assert doc["visits"] == 3 and [e["kind"] for e in doc["timeline"]][1] == "recurrence"
 
 
-def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    exe = need("chromium", "chromium")
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-
-
 @pytest.mark.timeout(600)
 def test_the_reports_of_the_three_visits_render_in_chromium(visits: Visits, tmp_path: Path,
                                                             output_dir: Path) -> None:
     page = tmp_path / "history.html"
     assert main(["history", PATIENT, "--db", visits.db, "-o", str(page)]) == 0
     shot = output_dir / "history.png"
-    done = _chromium(["--window-size=1000,1600", "--hide-scrollbars", f"--screenshot={shot}",
-                      page.as_uri()], tmp_path)
+    done = chromium(["--window-size=1000,1600", "--hide-scrollbars", f"--screenshot={shot}",
+                     page.as_uri()], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert QImage(str(shot)).width() == 1000
-    dom = _chromium(["--dump-dom", page.as_uri()], tmp_path)
+    dom = chromium(["--dump-dom", page.as_uri()], tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = re.sub(r"<[^>]+>", " ", dom.stdout)
     for live in visits.live:
@@ -175,7 +166,7 @@ def test_the_reports_of_the_three_visits_render_in_chromium(visits: Visits, tmp_
     # the session report of the three recordings, in the same browser
     report = tmp_path / "visits.html"
     assert main(["report", *map(str, visits.recordings), "-o", str(report)]) == 0
-    dom = _chromium(["--dump-dom", report.as_uri()], tmp_path)
+    dom = chromium(["--dump-dom", report.as_uri()], tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = re.sub(r"<[^>]+>", " ", dom.stdout)
     assert text.count("P-3V") >= 3

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.core.events import DeviceReset
 from tpforce.core.protocol import Info, encode_sample
 from tpforce.io.probe import CommandError, ProbeSource

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.io.probe import ProbeSource
 from tpforce.io.sim.probe import SimProbe
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.core.events import SignalLost, SignalRestored
 from tpforce.core.units import unit_factor
 from tpforce.io.drivers import DRIVER_CALIBRATION, make_source

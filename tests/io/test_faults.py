@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.core.events import SignalLost
 from tpforce.core.samples import SampleFlag
 from tpforce.io.probe import ProbeSource

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.cli.wiring import open_pipeline
 from tpforce.core.events import DeviceReset
 from tpforce.core.protocol import encode_sample

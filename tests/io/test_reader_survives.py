@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import serial
-from iohelp import Collector
 
+from tests.collector import Collector
 from tpforce.core.events import Reconnected, SignalLost, SourceError
 from tpforce.core.protocol import encode_sample
 from tpforce.io.drivers.gauges import Mark10Protocol

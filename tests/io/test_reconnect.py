@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from iohelp import Collector, open_fds
+from iohelp import open_fds
 
+from tests.collector import Collector
 from tpforce.core.calibration import Calibration
 from tpforce.core.events import (
     ConsumerFailed,

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.collector import Collector
 from tpforce.cli.wiring import open_pipeline
 from tpforce.core.events import HoldScored, HoldStarted, ThresholdMarked
 from tpforce.core.tracker import HoldConfig
 from tpforce.io.sim.hand import ScriptedIntent, Step, threshold_ramp_script
-
-from .helpers import Collector
 
 
 def record_scripted_session(path: Path) -> None:

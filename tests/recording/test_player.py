@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.collector import Collector
 from tpforce.cli.wiring import start_pipeline
 from tpforce.core.events import Input
 from tpforce.io.player import PlayerSource
 from tpforce.io.recorder import SOURCE_EVENTS, RecordingReader
-
-from .helpers import Collector
 
 
 def test_a_played_recording_makes_the_recorded_decisions_again(scripted: Path) -> None:

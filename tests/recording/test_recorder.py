@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.collector import Collector
 from tpforce.core.events import (
     DeviceInfo,
     Event,
@@ -30,7 +31,7 @@ from tpforce.io.recorder import (
 )
 from tpforce.io.sim.probe import SimProbe
 
-from .helpers import Collector, write_v1
+from .helpers import write_v1
 
 
 def _batch(n: int, start: int) -> np.ndarray:

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.collector import Collector
 from tpforce.cli.wiring import open_pipeline, start_pipeline
 from tpforce.core.events import Input, InputKind
 from tpforce.core.processor import Processor
 from tpforce.io.player import PlayerSource, verify
 from tpforce.io.recorder import RecordingReader
-
-from .helpers import Collector
 
 
 class TaresFromInside:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.collector import Collector
 from tpforce.cli import main
 from tpforce.cli.wiring import open_pipeline
 from tpforce.core.events import (
@@ -21,8 +22,6 @@ from tpforce.core.tracker import HoldConfig
 from tpforce.io.player import verify
 from tpforce.io.recorder import RecordingReader
 from tpforce.io.sim.gauges import GaugeEmulator
-
-from .helpers import Collector
 
 
 def test_a_scripted_session_recomputes_equal(scripted: Path,

@@ -14,6 +14,7 @@ from tpforce.report import ReportError, SessionData, write_report
 from tpforce.report.html import render
 from tpforce.report.session import point_views
 
+from .browser import chromium
 from .conftest import Recorded, need
 
 TRACE = QColor("#1f4e99")  # the force trace's colour in every plot
@@ -43,14 +44,6 @@ def _pixels_like(image: QImage, colour: QColor, tol: int = 40, step: int = 2) ->
     return n
 
 
-def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    exe = need("chromium", "chromium")
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-
-
 def test_the_html_is_self_contained_and_names_no_one(recorded: Recorded) -> None:
     data = SessionData(recorded.data.samples, recorded.data.events,
                        {**recorded.data.context, "name": "Jane Doe",
@@ -78,14 +71,14 @@ def test_html_report_renders_in_headless_chromium(recorded: Recorded, tmp_path: 
     assert page.stat().st_mode & 0o777 == 0o600
     shot = output_dir / "report-html.png"
     shot.unlink(missing_ok=True)
-    done = _chromium(["--window-size=900,2600", "--hide-scrollbars", f"--screenshot={shot}",
-                      page.as_uri()], tmp_path)
+    done = chromium(["--window-size=900,2600", "--hide-scrollbars", f"--screenshot={shot}",
+                     page.as_uri()], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.is_file() and shot.stat().st_size > 50_000
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (900, 2600)
     assert _pixels_like(image, TRACE) > 500  # the inline plots were decoded and drawn
-    dom = _chromium(["--dump-dom", page.as_uri()], tmp_path)
+    dom = chromium(["--dump-dom", page.as_uri()], tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "tpforce session report" in dom.stdout
     text = re.sub(r"<[^>]+>", " ", dom.stdout)

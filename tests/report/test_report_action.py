@@ -17,6 +17,7 @@ from tpforce.ui.settings import LiveSettings, open_store
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.window import LiveWindow
 
+from .browser import chromium
 from .conftest import need
 from .probe_session import LEAD_S, start
 
@@ -80,12 +81,7 @@ def test_save_report_at_the_end_of_a_session(qtbot, tmp_path: Path, output_dir: 
             assert f"{value:.1f}" in page
         assert f"{outcome.change_n:+.1f}" in page
         # open it in a real browser: the DOM holds the same numbers
-        chromium = need("chromium", "chromium")
-        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                              "--no-first-run", "--disable-background-networking",
-                              f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-                              html.as_uri()], capture_output=True, text=True, timeout=180,
-                             check=False)
+        dom = chromium(["--dump-dom", html.as_uri()], tmp_path)
         assert dom.returncode == 0, dom.stderr[-2000:]
         text = re.sub(r"<[^>]+>", " ", dom.stdout)
         assert f"{outcome.ppt_after_n:.1f}" in text and "P-0300" in text

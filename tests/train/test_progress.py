@@ -4,7 +4,6 @@ the SVG plot, and the command line."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,33 +11,14 @@ from pathlib import Path
 import pytest
 
 from tpforce.cli import main
-from tpforce.history.trainees import progress, progress_svg, record_session, write_csv
-from tpforce.train.drill import drill_from_dict
+from tpforce.history.trainees import progress_svg, record_session, write_csv
 
-LATER = drill_from_dict({"target_n": 20, "trials": 2, "hold_s": 5, "rest_s": 1,
-                         "feedback": {"schedule": "faded"},
-                         "retention": {"trials": 1, "after_days": 2}}, "later", "later")
-
-
-def _outcome(blocks: dict[str, float]) -> dict[str, object]:
-    return {"drill": "later", "schedule": "faded", "surface": "pad",
-            "blocks": {b: {"trials": 2, "time_in_band_pct": v, "rmse_n": 1.0}
-                       for b, v in blocks.items()}}
+from .practice import DAY1, LATER, outcome, practice_then_retention
 
 
 def test_retention_scheduled_for_a_later_day_and_shown_with_practice(tmp_path: Path) -> None:
     db = str(tmp_path / "h.sqlite")
-    day1 = dt.date(2026, 3, 2)
-    due = record_session(db, "tr-01", _outcome({"practice": 70.0}), LATER, day1)
-    assert due == "2026-03-04"
-    rows = progress(db, "tr-01")
-    assert [(r["block"], r["run_on"], r["due_on"]) for r in rows] == [
-        ("practice", "2026-03-02", ""), ("retention", "", "2026-03-04")]
-    assert record_session(db, "tr-01", _outcome({"retention": 55.0}), LATER,
-                          dt.date(2026, 3, 4)) is None
-    rows = progress(db, "tr-01")
-    assert [(r["block"], r["run_on"], r["time_in_band_pct"]) for r in rows] == [
-        ("practice", "2026-03-02", 70.0), ("retention", "2026-03-04", 55.0)]
+    rows = practice_then_retention(db, "tr-01", 70.0, 55.0)
     out = tmp_path / "p.csv"
     write_csv(rows, out)
     table = list(csv.DictReader(out.open()))
@@ -47,7 +27,7 @@ def test_retention_scheduled_for_a_later_day_and_shown_with_practice(tmp_path: P
     circles = svg.findall(".//{http://www.w3.org/2000/svg}circle")
     assert len(circles) == 2
     with pytest.raises(ValueError, match="an ID, not a name"):
-        record_session(db, "Jane Doe", _outcome({"practice": 1.0}), LATER, day1)
+        record_session(db, "Jane Doe", outcome({"practice": 1.0}), LATER, DAY1)
 
 
 def test_cli_trainee_run_then_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]

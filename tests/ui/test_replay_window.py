@@ -24,6 +24,7 @@ from tpforce.core.events import (
 )
 from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
+from tpforce.core.replay import Collector
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.core.tracker import HoldConfig, Tracker
 from tpforce.io.recorder import RecordingReader
@@ -35,23 +36,6 @@ from tpforce.ui.timeline import COLOURS
 from tpforce.ui.window import LiveWindow
 
 pytestmark = pytest.mark.gui
-
-
-class Tap:
-    """Keeps every event the processor hands on."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.samples = 0
-
-    def on_batch(self, batch: np.ndarray) -> None:
-        self.samples += len(batch)
-
-    def on_event(self, event: Event) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        pass
 
 
 def record_session(path: Path) -> None:
@@ -99,8 +83,8 @@ def replay(recording: Path) -> Iterator[Replay]:
     opened.pipeline.close()
 
 
-def make_window(qtbot, replay: Replay, tmp_path: Path) -> tuple[ReplayWindow, Tap]:
-    tap = Tap()
+def make_window(qtbot, replay: Replay, tmp_path: Path) -> tuple[ReplayWindow, Collector]:
+    tap = Collector()
     replay.pipeline.processor.add_consumer(tap)
     player = SoundPlayer(folder=tmp_path / "sounds", enable_audio=False)
     window = ReplayWindow(replay.pipeline.processor, replay.pipeline.ring,
