@@ -449,7 +449,8 @@ def _report(result: cb.BenchResult) -> None:
 
 
 def _run_dialog(args: argparse.Namespace) -> int:
-    """The procedure in the calibration dialog; exit 0 accepted and kept, 1 not, 2 stopped."""
+    """The procedure in the calibration dialog; exit 0 accepted and kept, 1 not, 2 stopped,
+    130 closed by Ctrl-C or SIGTERM."""
     import sys
 
     from tpforce.cli.wiring import qt_display_problem
@@ -464,6 +465,7 @@ def _run_dialog(args: argparse.Namespace) -> int:
     from PyQt5 import QtWidgets
 
     from tpforce.ui.calibration_dialog import CalibrationDialog
+    from tpforce.ui.loop import run_until_closed
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     assert app is not None  # it must outlive the dialog
@@ -489,9 +491,12 @@ def _run_dialog(args: argparse.Namespace) -> int:
         dlg.show()
         if args.bench:
             dlg.run_plan(masses, finished)
-        if not stopped:
-            dlg.exec_()
+        # The unattended bench says only its outcome; a person is told how to stop.
+        code = 0 if stopped else run_until_closed(
+            app, dlg, label=None if args.bench else "calibration dialog")
         print(dlg.log.toPlainText())
+    if code:
+        return code  # 130: Ctrl-C or SIGTERM closed the dialog (and the port)
     if stopped and stopped[0]:
         raise UserError(stopped[0])
     return 0 if dlg.saved and dlg.record is not None and dlg.record["accepted"] else 1

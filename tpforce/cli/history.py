@@ -179,8 +179,11 @@ def _window(h: PatientHistory, screenshot: str | None, db: str | None) -> int:
             added = store.add_recurrence(h.patient, entry)
             return added, PatientHistory.load(store, h.patient)
 
-    if show_history(h, screenshot, log) != 0:
+    code = show_history(h, screenshot, log)
+    if code == 1:
         raise UserError(f"could not write the screenshot {screenshot}")
+    if code:
+        return code  # 130: stopped by Ctrl-C or SIGTERM
     if screenshot is not None:
         print(f"wrote {screenshot} (the history window of {h.patient}, "
               f"{len(h.visits)} visit(s))")

@@ -79,7 +79,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--what-if", action="append", default=[], type=what_if_setting,
                    metavar="NAME=VALUE",
                    help="rescore the holds with another setting: " + "; ".join(
-                       f"{k} ({v})" for k, v in WHAT_IF_NAMES.items()) + "; may be repeated")
+                       f"{k} ({v})".replace("%", "%%")  # argparse %-formats its help
+                       for k, v in WHAT_IF_NAMES.items()) + "; may be repeated")
     p.add_argument("--window", action="store_true",
                    help="with --what-if: show it in the replay window, not as text")
     p.add_argument("--speed", type=float, default=1.0, metavar="X",

@@ -201,9 +201,11 @@ def format_outcome(out: dict[str, Any]) -> str:
 
 
 def run_window(args: argparse.Namespace, drill: Drill, blocks: tuple[str, ...]) -> int:
-    """`tpforce train` without --headless: the Practice window until the drill ends."""
+    """`tpforce train` without --headless: the Practice window until the drill ends; 130, and
+    nothing kept, when Ctrl-C or SIGTERM stops it (as headless)."""
     from PyQt5 import QtCore, QtWidgets
 
+    from tpforce.ui.loop import run_until_closed
     from tpforce.ui.practice import PracticeWindow
     from tpforce.ui.sound import SoundPlayer
 
@@ -214,18 +216,26 @@ def run_window(args: argparse.Namespace, drill: Drill, blocks: tuple[str, ...]) 
         win.resize(900, 900)
         win.show()
         done = QtCore.QTimer()
-        done.setSingleShot(False)
+        linger = QtCore.QTimer()  # the last result stays in view
+        linger.setSingleShot(True)
+        linger.timeout.connect(app.quit)
 
         def check() -> None:
             if run.done.is_set():
                 done.stop()
-                QtCore.QTimer.singleShot(3000, app.quit)  # the last result stays in view
+                linger.start(3000)
 
         done.timeout.connect(check)
         done.start(200)
-        app.exec_()
+        try:
+            code = run_until_closed(app, win, label="practice window")
+        finally:
+            done.stop()
+            linger.stop()
     finally:
         pipeline.close()
+    if code:
+        return code
     out = run.outcome()
     _finish(args, drill, out)
     return 0 if out["complete"] else 1

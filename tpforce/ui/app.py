@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,11 +12,10 @@ from tpforce.core.consumer import EventQueue
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui import settings as settings_io
+from tpforce.ui.loop import STOP_SIGNALS as STOP_SIGNALS  # importable from here too
+from tpforce.ui.loop import run_until_closed
 from tpforce.ui.status import LiveLink
 from tpforce.ui.window import LiveWindow
-
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM")
-                     if hasattr(signal, name))
 
 
 def _trials(w: LiveWindow) -> bool:
@@ -87,24 +85,9 @@ def run_window(
         window.show()
     failed: list[str] = []
 
-    def finish() -> None:
+    def save_screenshot() -> None:
         if opts.screenshot and not window.screenshot(opts.screenshot):
             failed.append(opts.screenshot)
-        window.close()
-        app.quit()
-
-    interrupted: list[int] = []
-
-    def stop() -> None:
-        window.close()
-        app.quit()
-
-    def stop_on_signal(signum: int, _frame: object) -> None:
-        # Runs at the next Python callback. Quitting is posted to the event loop, not done
-        # here: app.quit() before exec_() starts would be lost and the window run on. The
-        # caller then closes the port and the recording.
-        interrupted.append(signum)
-        QtCore.QTimer.singleShot(0, stop)
 
     pending = list(opts.shots)
 
@@ -123,29 +106,15 @@ def run_window(
     shooter.timeout.connect(take_shots)
     if pending:
         shooter.start(100)
-    previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
-    if opts.duration_s is not None:
-        QtCore.QTimer.singleShot(int(opts.duration_s * 1000), finish)
-    print("tpforce: live window open; close it or press Ctrl-C to stop", file=sys.stderr,
-          flush=True)
-    # Python runs its signal handlers only when it gets control: this timer gives it control
-    # at least every 100 ms whatever the window does.
-    wake = QtCore.QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(100)
     try:
-        if not interrupted:  # a signal during the set-up above is already stop enough
-            app.exec_()
-        window.close()
+        code = run_until_closed(app, window, duration_s=opts.duration_s,
+                                on_finish=save_screenshot, label="live window")
     finally:
-        wake.stop()
         shooter.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)
         return 1
     for moment, path in pending:
         print(f"tpforce: the session did not reach {moment}: no screenshot {path}",
               file=sys.stderr)
-    return 130 if interrupted else 0
+    return code

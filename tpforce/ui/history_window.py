@@ -296,8 +296,10 @@ class HistoryWindow(QtWidgets.QMainWindow):
 def show_history(history: PatientHistory, screenshot: str | None = None,
                  log_recurrence: RecurrenceLogger | None = None) -> int:
     """Open the history window until it is closed; with `screenshot`, save a PNG of it and
-    close. 0 on success, 1 if the PNG could not be written."""
+    close. 0 on success, 1 if the PNG could not be written, 130 on Ctrl-C or SIGTERM."""
     import sys
+
+    from tpforce.ui.loop import run_until_closed
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     window = HistoryWindow(history, log_recurrence)
@@ -307,5 +309,4 @@ def show_history(history: PatientHistory, screenshot: str | None = None,
         ok = window.screenshot(screenshot)
         window.close()
         return 0 if ok else 1
-    app.exec_()
-    return 0
+    return run_until_closed(app, window, label="history window")

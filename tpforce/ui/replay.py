@@ -12,7 +12,6 @@ muted by default.
 from __future__ import annotations
 
 import math
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from tpforce.core.metrics import HoldMetrics
 from tpforce.core.processor import Processor
 from tpforce.core.ringbuffer import SampleRing
 from tpforce.ui.actions import PRESET_NAMES
-from tpforce.ui.app import STOP_SIGNALS
+from tpforce.ui.loop import run_until_closed
 from tpforce.ui.settings import LiveSettings
 from tpforce.ui.sound import SoundPlayer
 from tpforce.ui.status import LiveLink
@@ -482,39 +481,13 @@ def run_replay_window(processor: Processor, ring: SampleRing, events: EventQueue
         source.pause(False)
     failed: list[str] = []
 
-    def finish() -> None:
+    def save_screenshot() -> None:
         if options.screenshot and not window.screenshot(options.screenshot):
             failed.append(options.screenshot)
-        window.close()
-        app.quit()
 
-    if options.duration_s is not None:
-        QtCore.QTimer.singleShot(int(options.duration_s * 1000), finish)
-    interrupted: list[int] = []
-
-    def stop_on_signal(signum: int, _frame: object) -> None:
-        # Quitting is posted to the event loop: Ctrl-C or SIGTERM closes the window cleanly.
-        interrupted.append(signum)
-        QtCore.QTimer.singleShot(0, stop)
-
-    def stop() -> None:
-        window.close()
-        app.quit()
-
-    previous = {sig: signal.signal(sig, stop_on_signal) for sig in STOP_SIGNALS}
-    print("tpforce: replay window open; close it or press Ctrl-C to stop", file=sys.stderr,
-          flush=True)
-    wake = QtCore.QTimer()  # gives Python control every 100 ms, for its signal handlers
-    wake.timeout.connect(lambda: None)
-    wake.start(100)
-    try:
-        app.exec_()
-    finally:
-        wake.stop()
-        window.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    code = run_until_closed(app, window, duration_s=options.duration_s,
+                            on_finish=save_screenshot, label="replay window")
     if failed:
         print(f"tpforce: could not write the screenshot to {failed[0]}", file=sys.stderr)
         return 1
-    return 130 if interrupted else 0
+    return code
